@@ -1,0 +1,1 @@
+//! cliproxy library.
