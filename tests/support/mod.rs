@@ -1,0 +1,38 @@
+//! Shared integration-test support: a loopback mock upstream that records what it receives
+//! ([`MockUpstream`]).
+//! Everything binds `127.0.0.1:0`, so tests run in parallel. Depends on no cliproxy code: a test
+//! binary pulls it in with `mod support;`.
+// Not every test binary uses every helper or re-export.
+#![allow(dead_code, unused_imports)]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test support: a broken fixture should fail the test loudly"
+)]
+
+pub mod mock;
+mod tls;
+
+pub use mock::{MockUpstream, Recorded, Reply};
+
+/// First value of header `name` (matched case-insensitively) in a list of `(name, value)` pairs.
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+/// Converts a hyper header map into `(lowercase name, value)` pairs, keeping every value.
+/// Non-UTF-8 values are converted lossily: tests compare text.
+fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
