@@ -1,5 +1,5 @@
 //! Shared integration-test support: a loopback mock upstream that records what it receives
-//! ([`MockUpstream`]).
+//! ([`MockUpstream`]) and a small HTTP/1.1 test client ([`send`], [`send_streaming`], [`raw_exchange`]).
 //! Everything binds `127.0.0.1:0`, so tests run in parallel. Depends on no cliproxy code: a test
 //! binary pulls it in with `mod support;`.
 // Not every test binary uses every helper or re-export.
@@ -10,9 +10,13 @@
     reason = "test support: a broken fixture should fail the test loudly"
 )]
 
+pub mod client;
 pub mod mock;
 mod tls;
 
+pub use client::{
+    raw_exchange, send, send_streaming, sse_data_frames, Response, StreamingResponse,
+};
 pub use mock::{MockUpstream, Recorded, Reply};
 
 /// First value of header `name` (matched case-insensitively) in a list of `(name, value)` pairs.
