@@ -26,7 +26,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio_rustls::TlsAcceptor;
 
-/// One request as the mock received it, recorded before the reply is produced.
+/// One request as the mock received it: recorded once its whole body has arrived, before the
+/// handler runs, so even a request answered with [`Reply::Hang`] is counted.
 #[derive(Debug, Clone)]
 pub struct Recorded {
     /// Request method, e.g. `POST`.
