@@ -15,6 +15,8 @@ mod scalars;
 mod secret;
 mod tree;
 
+#[cfg(test)]
+mod tests;
 
 pub use providers::{
     AmpModelMapping, AmpUpstreamKey, Ampcode, ApiKeyEntry, ClaudeHeaderDefaults, ClaudeKey, Cloak,
