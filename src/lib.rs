@@ -1,1 +1,3 @@
 //! cliproxy library.
+
+pub mod protocol;
