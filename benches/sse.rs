@@ -1,5 +1,5 @@
 //! SSE framing throughput over a ~1 MB OpenAI chat.completion.chunk stream, fed in 16 KiB
-//! reads and in 1,460-byte (one TCP segment) reads, plus `parse` per frame.
+//! reads, 1,460-byte (one TCP segment) reads and one read per event; plus `parse` per frame.
 
 use std::hint::black_box;
 
@@ -70,6 +70,21 @@ fn frame_all(chunks: &[&[u8]]) -> usize {
     n
 }
 
+/// Splits `stream` into reads of `size` bytes, or one read per event when `size` is 0
+/// (an LLM upstream flushes each event, so a read often holds exactly one).
+fn reads(stream: &[u8], size: usize) -> Vec<Bytes> {
+    if size > 0 {
+        return stream.chunks(size).map(Bytes::copy_from_slice).collect();
+    }
+    let mut framer = sse::Framer::new();
+    framer.push(stream);
+    let mut out = Vec::new();
+    while let Ok(Some(frame)) = framer.next_frame() {
+        out.push(frame);
+    }
+    out
+}
+
 fn framing(c: &mut Criterion) {
     let stream = openai_stream();
     let mut group = c.benchmark_group("sse_frame");
@@ -77,8 +92,10 @@ fn framing(c: &mut Criterion) {
     for (name, size) in [
         ("openai_16KiB_reads", 16 * 1024),
         ("openai_1460B_reads", 1460),
+        ("openai_event_reads", 0),
     ] {
-        let chunks: Vec<&[u8]> = stream.chunks(size).collect();
+        let owned = reads(&stream, size);
+        let chunks: Vec<&[u8]> = owned.iter().map(|b| &b[..]).collect();
         group.bench_function(name, |b| b.iter(|| frame_all(black_box(&chunks))));
     }
     group.finish();
