@@ -1,3 +1,4 @@
 //! cliproxy library.
 
 pub mod config;
+pub mod protocol;
