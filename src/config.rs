@@ -425,6 +425,37 @@ pub struct Limits {
     pub idle_timeout_seconds: u64,
 }
 
+/// `0` means "no timeout".
+fn timeout(secs: u64) -> Option<std::time::Duration> {
+    (secs > 0).then(|| std::time::Duration::from_secs(secs))
+}
+
+impl Limits {
+    /// `head-read-timeout-seconds` as a duration; `None` when disabled.
+    pub fn head_read_timeout(&self) -> Option<std::time::Duration> {
+        timeout(self.head_read_timeout_seconds)
+    }
+    /// `body-read-timeout-seconds` as a duration; `None` when disabled.
+    pub fn body_read_timeout(&self) -> Option<std::time::Duration> {
+        timeout(self.body_read_timeout_seconds)
+    }
+    /// `idle-timeout-seconds` as a duration; `None` when disabled.
+    pub fn idle_timeout(&self) -> Option<std::time::Duration> {
+        timeout(self.idle_timeout_seconds)
+    }
+}
+
+impl Upstream {
+    /// `connect-timeout-seconds` as a duration; `None` when disabled.
+    pub fn connect_timeout(&self) -> Option<std::time::Duration> {
+        timeout(self.connect_timeout_seconds)
+    }
+    /// `response-header-timeout-seconds` as a duration; `None` when disabled.
+    pub fn response_header_timeout(&self) -> Option<std::time::Duration> {
+        timeout(self.response_header_timeout_seconds)
+    }
+}
+
 /// Smallest accepted `limits.max-header-bytes`.
 pub const MIN_HEADER_BYTES: usize = 8192;
 

@@ -1,7 +1,7 @@
 //! Shared integration-test support: a loopback mock upstream that records what it receives
 //! ([`MockUpstream`]) and a small HTTP/1.1 test client ([`send`], [`send_streaming`], [`raw_exchange`]).
-//! Everything binds `127.0.0.1:0`, so tests run in parallel. Depends on no cliproxy code: a test
-//! binary pulls it in with `mod support;`.
+//! Everything binds `127.0.0.1:0`, so tests run in parallel. Only [`gateway`] uses cliproxy
+//! itself (to start the real server in-process); a test binary pulls it all in with `mod support;`.
 // Not every test binary uses every helper or re-export.
 #![allow(dead_code, unused_imports)]
 #![allow(
@@ -11,6 +11,7 @@
 )]
 
 pub mod client;
+pub mod gateway;
 pub mod mock;
 mod tls;
 

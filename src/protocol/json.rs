@@ -1,0 +1,247 @@
+//! The one place that chooses the JSON backend, and the passthrough lane's byte-level tools:
+//! find the spans of a few top-level fields without building a tree, and splice new values in.
+//! Everything else in the body is forwarded byte-for-byte. No I/O.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// A JSON body that could not be used, with serde_json's position-bearing message.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    /// The bytes are not valid JSON (message names line and column).
+    #[error("malformed JSON: {0}")]
+    Syntax(String),
+    /// Valid JSON, but the top level is not an object.
+    #[error("the request body must be a JSON object")]
+    NotAnObject,
+}
+
+/// The raw values of the top-level fields that were asked for, borrowed from the input.
+/// `spans[i]` belongs to `keys[i]`; a key that appears twice keeps its last value, as
+/// serde_json (and the upstream APIs) do.
+#[derive(Debug)]
+pub struct Fields<'a, const N: usize> {
+    input: &'a [u8],
+    values: [Option<&'a RawValue>; N],
+}
+
+impl<'a, const N: usize> Fields<'a, N> {
+    /// The raw JSON text of field `i`, if present.
+    pub fn raw(&self, i: usize) -> Option<&'a str> {
+        self.values.get(i).copied().flatten().map(RawValue::get)
+    }
+
+    /// Byte range of field `i`'s value inside the input.
+    pub fn span(&self, i: usize) -> Option<Range<usize>> {
+        let raw = self.raw(i)?;
+        let start = (raw.as_ptr() as usize).checked_sub(self.input.as_ptr() as usize)?;
+        let end = start.checked_add(raw.len())?;
+        (end <= self.input.len()).then_some(start..end)
+    }
+
+    /// Field `i` as a string, unescaped (`None` when absent or not a string).
+    pub fn str(&self, i: usize) -> Option<Cow<'a, str>> {
+        let raw = self.raw(i)?;
+        serde_json::from_str::<Cow<'a, str>>(raw).ok()
+    }
+
+    /// Field `i` as a bool (`None` when absent, `null` or not a bool).
+    pub fn bool(&self, i: usize) -> Option<bool> {
+        self.raw(i)
+            .and_then(|r| serde_json::from_str::<bool>(r).ok())
+    }
+
+    /// Whether field `i` is present with a value other than `null`.
+    pub fn is_set(&self, i: usize) -> bool {
+        self.raw(i).is_some_and(|r| r != "null")
+    }
+}
+
+/// Validates `input` as a JSON object and returns the raw values of `keys` at its top level.
+/// Other values are skipped without allocating.
+pub fn top_level<'a, const N: usize>(
+    input: &'a [u8],
+    keys: &[&str; N],
+) -> Result<Fields<'a, N>, JsonError> {
+    let mut de = serde_json::Deserializer::from_slice(input);
+    let values = de::Deserializer::deserialize_any(&mut de, TopVisitor { keys }).map_err(|e| {
+        match e.classify() {
+            serde_json::error::Category::Data => JsonError::NotAnObject,
+            _ => JsonError::Syntax(e.to_string()),
+        }
+    })?;
+    de.end().map_err(|e| JsonError::Syntax(e.to_string()))?;
+    Ok(Fields { input, values })
+}
+
+struct TopVisitor<'k, const N: usize> {
+    keys: &'k [&'k str; N],
+}
+
+impl<'de, const N: usize> Visitor<'de> for TopVisitor<'_, N> {
+    type Value = [Option<&'de RawValue>; N];
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = [None; N];
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match self.keys.iter().position(|k| *k == key) {
+                Some(i) => {
+                    let raw = map.next_value::<&'de RawValue>()?;
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = Some(raw);
+                    }
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One change to a JSON object's top level, applied by [`splice`].
+#[derive(Debug)]
+pub enum Edit<'a> {
+    /// Replace the bytes in this range (a value span from [`Fields::span`]) with new raw JSON.
+    Replace(Range<usize>, &'a [u8]),
+    /// Add a `"key": value` member at the start of the object (the key must not exist yet).
+    Insert(&'a str, &'a [u8]),
+}
+
+/// Applies `edits` to a JSON object, copying everything else verbatim. Replacements must not
+/// overlap. Returns the new bytes.
+pub fn splice(input: &[u8], edits: &mut [Edit<'_>]) -> Vec<u8> {
+    let extra: usize = edits
+        .iter()
+        .map(|e| match e {
+            Edit::Replace(_, v) => v.len(),
+            Edit::Insert(k, v) => k.len() + v.len() + 4,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(input.len() + extra);
+    // Members inserted after the opening brace.
+    let open = input.iter().position(|b| *b == b'{').map_or(0, |p| p + 1);
+    let inserts: Vec<(&str, &[u8])> = edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::Insert(k, v) => Some((*k, *v)),
+            Edit::Replace(..) => None,
+        })
+        .collect();
+    let mut replaces: Vec<(Range<usize>, &[u8])> = edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::Replace(r, v) => Some((r.clone(), *v)),
+            Edit::Insert(..) => None,
+        })
+        .collect();
+    replaces.sort_by_key(|(r, _)| r.start);
+
+    let mut pos = 0usize;
+    if !inserts.is_empty() {
+        out.extend_from_slice(input.get(..open).unwrap_or_default());
+        let empty = input
+            .get(open..)
+            .and_then(|rest| rest.iter().find(|b| !b.is_ascii_whitespace()))
+            .is_none_or(|b| *b == b'}');
+        for (i, (k, v)) in inserts.iter().enumerate() {
+            // Keys are written through serde_json so that they are always escaped correctly.
+            if serde_json::to_writer(&mut out, k).is_err() {
+                continue;
+            }
+            out.push(b':');
+            out.extend_from_slice(v);
+            if i + 1 < inserts.len() || !empty {
+                out.push(b',');
+            }
+        }
+        pos = open;
+    }
+    for (range, value) in replaces {
+        if range.start < pos || range.end > input.len() {
+            continue;
+        }
+        out.extend_from_slice(input.get(pos..range.start).unwrap_or_default());
+        out.extend_from_slice(value);
+        pos = range.end;
+    }
+    out.extend_from_slice(input.get(pos..).unwrap_or_default());
+    out
+}
+
+/// Encodes a string as a JSON string literal.
+pub fn string_literal(s: &str) -> Vec<u8> {
+    // Serialising a &str into a Vec cannot fail.
+    serde_json::to_vec(s).unwrap_or_else(|_| b"\"\"".to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_top_level_fields_and_ignores_nested_ones() {
+        let body = br#"{"messages":[{"model":"nested"}],"model":"gpt\u0034","stream":true}"#;
+        let f = top_level(body, &["model", "stream", "stream_options"]).unwrap();
+        assert_eq!(f.str(0).as_deref(), Some("gpt4"));
+        assert_eq!(f.bool(1), Some(true));
+        assert!(f.raw(2).is_none());
+        let span = f.span(0).unwrap();
+        assert_eq!(&body[span], br#""gpt\u0034""#);
+    }
+
+    #[test]
+    fn malformed_json_names_the_position() {
+        let err = top_level(br#"{"model": "x",}"#, &["model"]).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("line 1 column"), "{msg}");
+        assert!(matches!(
+            top_level(b"[1,2]", &["model"]),
+            Err(JsonError::NotAnObject)
+        ));
+        assert!(matches!(
+            top_level(br#"{"a":1} x"#, &["model"]),
+            Err(JsonError::Syntax(_))
+        ));
+    }
+
+    #[test]
+    fn splice_replaces_and_inserts_verbatim() {
+        let body = br#"{ "model" : "a", "x": {"y": [1, 2]}, "stream": true }"#;
+        let f = top_level(body, &["model"]).unwrap();
+        let out = splice(
+            body,
+            &mut [
+                Edit::Replace(f.span(0).unwrap(), br#""bbb""#),
+                Edit::Insert("stream_options", br#"{"include_usage":true}"#),
+            ],
+        );
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"stream_options":{"include_usage":true}, "model" : "bbb", "x": {"y": [1, 2]}, "stream": true }"#
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["model"], "bbb");
+    }
+
+    #[test]
+    fn insert_into_empty_object_has_no_trailing_comma() {
+        let out = splice(b"{ }", &mut [Edit::Insert("a", b"1")]);
+        assert_eq!(out, br#"{"a":1 }"#);
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value() {
+        let f = top_level(br#"{"model":"a","model":"b"}"#, &["model"]).unwrap();
+        assert_eq!(f.str(0).as_deref(), Some("b"));
+    }
+}

@@ -1,0 +1,247 @@
+//! Response bodies the gateway sends: whole buffers, and relayed upstream SSE streams that are
+//! patched frame by frame and forwarded as soon as each frame is complete. Also the request
+//! log record, which is written exactly once, when the response (or stream) is finished.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+
+use super::conn::InFlight;
+use crate::translate::passthrough::ChatStream;
+use crate::upstream;
+use crate::usage::Tokens;
+
+/// One request's log line, emitted on drop so that it runs exactly once whatever path the
+/// request takes (error, full response, finished or abandoned stream). Never holds secrets
+/// or bodies.
+#[derive(Debug)]
+pub struct RequestLog {
+    method: http::Method,
+    path: String,
+    started: Instant,
+    /// The model the client asked for.
+    pub model: Option<String>,
+    /// The upstream entry used.
+    pub upstream: Option<String>,
+    /// Response status.
+    pub status: u16,
+    /// Error label when the gateway answered with an error.
+    pub error: Option<&'static str>,
+    /// Token usage, when the upstream reported it.
+    pub tokens: Option<Tokens>,
+    /// How a stream ended: `complete`, `client_gone` or `upstream_error`.
+    pub stream_end: Option<&'static str>,
+    handed_off: bool,
+}
+
+impl RequestLog {
+    /// Starts timing a request.
+    pub fn new(method: http::Method, path: &str) -> Self {
+        RequestLog {
+            method,
+            path: path.to_owned(),
+            started: Instant::now(),
+            model: None,
+            upstream: None,
+            status: 0,
+            error: None,
+            tokens: None,
+            stream_end: None,
+            handed_off: false,
+        }
+    }
+
+    /// Moves the record into a new owner (a streaming body) that will finish it; `self`
+    /// then writes nothing when dropped.
+    pub fn hand_off(&mut self) -> RequestLog {
+        self.handed_off = true;
+        RequestLog {
+            method: self.method.clone(),
+            path: std::mem::take(&mut self.path),
+            started: self.started,
+            model: self.model.take(),
+            upstream: self.upstream.take(),
+            status: self.status,
+            error: self.error,
+            tokens: self.tokens,
+            stream_end: self.stream_end,
+            handed_off: false,
+        }
+    }
+}
+
+impl Drop for RequestLog {
+    fn drop(&mut self) {
+        if self.handed_off {
+            return;
+        }
+        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let t = self.tokens.unwrap_or_default();
+        tracing::info!(
+            target: "cliproxy::request",
+            method = %self.method,
+            path = %self.path,
+            model = self.model.as_deref().unwrap_or("-"),
+            status = self.status,
+            latency_ms = format_args!("{latency_ms:.1}"),
+            upstream = self.upstream.as_deref().unwrap_or("-"),
+            input_tokens = t.input,
+            output_tokens = t.output,
+            error = self.error.unwrap_or("-"),
+            stream = self.stream_end.unwrap_or("-"),
+        );
+    }
+}
+
+/// A relayed chat-completions SSE stream.
+pub struct ChatRelay {
+    upstream: upstream::Response,
+    patch: ChatStream,
+    queue: VecDeque<Bytes>,
+    scratch: Vec<Bytes>,
+    log: RequestLog,
+    done: bool,
+}
+
+impl ChatRelay {
+    /// Relays `upstream` through `patch`; `log` is finished when the stream ends or is dropped.
+    pub fn new(upstream: upstream::Response, patch: ChatStream, log: RequestLog) -> Self {
+        ChatRelay {
+            upstream,
+            patch,
+            queue: VecDeque::new(),
+            scratch: Vec::new(),
+            log,
+            done: false,
+        }
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        loop {
+            if let Some(b) = self.queue.pop_front() {
+                return Poll::Ready(Some(b));
+            }
+            if self.done {
+                return Poll::Ready(None);
+            }
+            match self.upstream.poll_chunk(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => {
+                    if let Err(e) = self.patch.push(&chunk, &mut self.scratch) {
+                        self.fail(&e.to_string());
+                    }
+                    self.queue.extend(self.scratch.drain(..));
+                }
+                Poll::Ready(None) => {
+                    self.patch.finish(&mut self.scratch);
+                    self.queue.extend(self.scratch.drain(..));
+                    self.done = true;
+                    self.log.stream_end = Some("complete");
+                    self.log.tokens = self.patch.usage();
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    tracing::debug!(error = %e, "upstream stream failed");
+                    self.fail("the upstream connection was lost mid-stream");
+                }
+            }
+        }
+    }
+
+    /// Ends the stream with an in-band OpenAI error event; headers are long gone.
+    fn fail(&mut self, message: &str) {
+        let body = serde_json::json!({
+            "error": {"message": message, "type": "api_error", "code": "upstream_stream_error"}
+        });
+        self.queue
+            .push_back(Bytes::from(format!("data: {body}\n\n")));
+        self.done = true;
+        self.log.stream_end = Some("upstream_error");
+        self.log.tokens = self.patch.usage();
+    }
+}
+
+impl Drop for ChatRelay {
+    fn drop(&mut self) {
+        if self.log.stream_end.is_none() {
+            self.log.stream_end = Some("client_gone");
+            self.log.tokens = self.patch.usage();
+        }
+    }
+}
+
+enum Inner {
+    Full(Option<Bytes>),
+    Chat(Box<ChatRelay>),
+}
+
+/// The response body type of every gateway response.
+pub struct Body {
+    inner: Inner,
+    in_flight: Option<InFlight>,
+}
+
+impl Body {
+    /// A complete body.
+    pub fn full(b: impl Into<Bytes>) -> Self {
+        let b = b.into();
+        Body {
+            inner: Inner::Full((!b.is_empty()).then_some(b)),
+            in_flight: None,
+        }
+    }
+
+    /// An empty body.
+    pub fn empty() -> Self {
+        Body::full(Bytes::new())
+    }
+
+    /// A relayed chat stream.
+    pub fn chat(relay: ChatRelay) -> Self {
+        Body {
+            inner: Inner::Chat(Box::new(relay)),
+            in_flight: None,
+        }
+    }
+
+    /// Keeps the request counted as in flight until the body is finished.
+    pub fn attach(&mut self, guard: InFlight) {
+        self.in_flight = Some(guard);
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        let next = match &mut this.inner {
+            Inner::Full(b) => Poll::Ready(b.take()),
+            Inner::Chat(relay) => relay.poll_next(cx),
+        };
+        if let Poll::Ready(None) = next {
+            this.in_flight = None;
+        }
+        next.map(|b| b.map(|b| Ok(Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.inner, Inner::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            Inner::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Inner::Full(None) => SizeHint::with_exact(0),
+            Inner::Chat(_) => SizeHint::default(),
+        }
+    }
+}

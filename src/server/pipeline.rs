@@ -1,0 +1,340 @@
+//! The request pipeline shared by both runtime shells: endpoint → auth → read body → decode →
+//! plan → upstream request → respond, with the request log written exactly once. Every
+//! error leaves in the client API's own error shape.
+
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
+
+use super::body::{Body, ChatRelay, RequestLog};
+use super::conn::{ConnState, InFlight};
+use super::Shutdown;
+use crate::auth::{self, Verdict};
+use crate::error::{Error, Kind};
+use crate::protocol::{openai, Format};
+use crate::provider::openai_compat;
+use crate::route::{self, Endpoint, NoEndpoint};
+use crate::snapshot::{Shared, Snapshot};
+use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
+use crate::upstream::{self, Runtime, UpstreamError};
+
+/// Everything one core needs to serve requests. Owned by that core only.
+pub struct Worker<R: Runtime> {
+    /// The runtime handle.
+    pub rt: R,
+    /// The shared configuration snapshot.
+    pub shared: Shared,
+    /// This core's upstream client and pool.
+    pub client: upstream::Client<R>,
+    /// This core's round-robin cursor.
+    pub cursor: Cell<u64>,
+    /// Process-wide shutdown signal.
+    pub shutdown: Arc<Shutdown>,
+    /// Connections currently open on this core.
+    pub open_conns: Cell<usize>,
+}
+
+impl<R: Runtime> Worker<R> {
+    /// A worker with its own upstream client.
+    pub fn new(
+        rt: R,
+        shared: Shared,
+        tls: upstream::tls::Connector,
+        shutdown: Arc<Shutdown>,
+    ) -> Self {
+        let settings = upstream::Settings::from_config(&shared.load().config.upstream);
+        Worker {
+            client: upstream::Client::new(rt.clone(), tls, settings),
+            rt,
+            shared,
+            cursor: Cell::new(0),
+            shutdown,
+            open_conns: Cell::new(0),
+        }
+    }
+}
+
+/// Serves one request. Infallible: every failure becomes a response.
+pub async fn handle<R: Runtime>(
+    w: Rc<Worker<R>>,
+    conn: Rc<ConnState>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let guard = InFlight::new(conn);
+    let snap = w.shared.load_full();
+    let mut log = RequestLog::new(req.method().clone(), req.uri().path());
+    let mut resp = match dispatch(&w, &snap, req, &mut log).await {
+        Ok(r) => r,
+        Err((fmt, e)) => {
+            log.error = Some(e.label());
+            error_response(fmt, &e)
+        }
+    };
+    if log.status == 0 {
+        log.status = resp.status().as_u16();
+    }
+    add_cors(resp.headers_mut());
+    resp.body_mut().attach(guard);
+    Ok(resp)
+}
+
+type Failure = (Format, Error);
+
+async fn dispatch<R: Runtime>(
+    w: &Worker<R>,
+    snap: &Arc<Snapshot>,
+    req: Request<Incoming>,
+    log: &mut RequestLog,
+) -> Result<Response<Body>, Failure> {
+    let path = req.uri().path();
+    let fmt = Format::for_path(path);
+    let ep = match route::endpoint(req.method(), path) {
+        Ok(ep) => ep,
+        Err(NoEndpoint::Path) => {
+            let msg = format!("no route for {} {}", req.method(), path);
+            return Err((fmt, Error::new(Kind::RouteNotFound, msg)));
+        }
+        Err(NoEndpoint::Method) => {
+            let msg = format!("{} is not allowed on {}", req.method(), path);
+            return Err((fmt, Error::new(Kind::MethodNotAllowed, msg)));
+        }
+    };
+    let fmt = route::format_of(ep, path);
+    if ep.needs_auth() {
+        let presented = auth::presented_key(req.headers(), req.uri().query());
+        match snap.keys.check(presented) {
+            Verdict::Open | Verdict::Allowed => {}
+            Verdict::Missing => {
+                return Err((fmt, Error::new(Kind::Unauthorized, "missing API key")));
+            }
+            Verdict::Invalid => {
+                return Err((fmt, Error::new(Kind::Unauthorized, "invalid API key")));
+            }
+        }
+    }
+    match ep {
+        Endpoint::Health => Ok(json(
+            StatusCode::OK,
+            Bytes::from_static(br#"{"status":"ok"}"#),
+        )),
+        Endpoint::Root => Ok(json(StatusCode::OK, root_body())),
+        Endpoint::Preflight => Ok(Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .body(Body::empty())
+            .unwrap_or_else(|_| Response::new(Body::empty()))),
+        Endpoint::Models => Ok(json(StatusCode::OK, models_body(snap))),
+        Endpoint::ChatCompletions => chat(w, snap, req, log).await.map_err(|e| (fmt, e)),
+    }
+}
+
+async fn chat<R: Runtime>(
+    w: &Worker<R>,
+    snap: &Arc<Snapshot>,
+    req: Request<Incoming>,
+    log: &mut RequestLog,
+) -> Result<Response<Body>, Error> {
+    let body = read_body(w, snap, req).await?;
+    let chat = passthrough::inspect_chat(&body)?;
+    log.model = Some(chat.model.to_string());
+    let targets = snap.routes.resolve(&chat.model).ok_or_else(|| {
+        Error::new(
+            Kind::ModelNotFound,
+            format!(
+                "model `{}` is not served by any configured upstream",
+                chat.model
+            ),
+        )
+    })?;
+    let cursor = w.cursor.get();
+    w.cursor.set(cursor.wrapping_add(1));
+    let pick = route::Table::pick(targets, cursor)
+        .ok_or_else(|| Error::new(Kind::Internal, "no upstream candidate"))?;
+    let entry = snap
+        .config
+        .openai_compatibility
+        .get(pick.target.entry)
+        .ok_or_else(|| Error::new(Kind::Internal, "routing table out of date"))?;
+    let key = pick
+        .key
+        .and_then(|k| entry.api_key_entries.get(k))
+        .map(|e| &e.api_key);
+    log.upstream = Some(entry.name.clone());
+    let up_body = chat.upstream_body(&pick.target.upstream_model);
+    let up_req = openai_compat::build_request(entry, key, up_body, chat.stream)?;
+    let resp = w.client.send(up_req).await.map_err(upstream_error)?;
+    let limit = response_limit(snap);
+
+    if !resp.head.status.is_success() {
+        // The upstream's own error status and body pass through untouched.
+        let status = resp.head.status;
+        let content_type = resp.head.headers.get(header::CONTENT_TYPE).cloned();
+        let body = resp.collect(limit).await.map_err(upstream_error)?;
+        log.error = Some("upstream_status");
+        let mut out = Response::new(Body::full(body));
+        *out.status_mut() = status;
+        if let Some(ct) = content_type {
+            out.headers_mut().insert(header::CONTENT_TYPE, ct);
+        }
+        return Ok(out);
+    }
+
+    let rewrite = ModelRewrite::new(&chat.model, &pick.target.upstream_model);
+    if chat.stream && is_event_stream(&resp.head.headers) {
+        let mut relay_log = log.hand_off();
+        relay_log.status = 200;
+        let relay = ChatRelay::new(resp, ChatStream::new(rewrite, chat.wants_usage), relay_log);
+        let mut out = Response::new(Body::chat(relay));
+        let h = out.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        return Ok(out);
+    }
+
+    let body = resp.collect(limit).await.map_err(upstream_error)?;
+    let (body, usage) = passthrough::patch_chat_response(body, &rewrite);
+    log.tokens = usage;
+    Ok(json(StatusCode::OK, body))
+}
+
+/// Reads the request body under `limits.max-body-bytes` and `limits.body-read-timeout-seconds`.
+async fn read_body<R: Runtime>(
+    w: &Worker<R>,
+    snap: &Snapshot,
+    req: Request<Incoming>,
+) -> Result<Bytes, Error> {
+    let limits = &snap.config.limits;
+    let max = limits.max_body_bytes;
+    let too_large = || {
+        Error::new(
+            Kind::PayloadTooLarge,
+            format!("request body exceeds the {max}-byte limit (limits.max-body-bytes)"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let secs = limits.body_read_timeout_seconds;
+    let collect = Limited::new(req.into_body(), max).collect();
+    match upstream::timeout(&w.rt, limits.body_read_timeout(), collect).await {
+        None => Err(Error::new(
+            Kind::RequestTimeout,
+            format!("request body not received within {secs}s"),
+        )),
+        Some(Err(e)) if e.is::<LengthLimitError>() => Err(too_large()),
+        Some(Err(e)) => Err(Error::new(
+            Kind::InvalidRequest,
+            format!("could not read the request body: {e}"),
+        )),
+        Some(Ok(c)) => Ok(c.to_bytes()),
+    }
+}
+
+fn response_limit(snap: &Snapshot) -> usize {
+    snap.config
+        .limits
+        .max_body_bytes
+        .saturating_mul(4)
+        .max(64 << 20)
+}
+
+fn upstream_error(e: UpstreamError) -> Error {
+    let kind = if e.is_timeout() {
+        Kind::UpstreamTimeout
+    } else if matches!(e, UpstreamError::BodyTooLarge { .. }) {
+        Kind::UpstreamProtocol
+    } else {
+        Kind::UpstreamUnavailable
+    };
+    Error::new(kind, e.to_string())
+}
+
+fn is_event_stream(h: &http::HeaderMap) -> bool {
+    h.get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
+}
+
+fn json(status: StatusCode, body: Bytes) -> Response<Body> {
+    let mut r = Response::new(Body::full(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn error_response(fmt: Format, e: &Error) -> Response<Body> {
+    let mut r = json(e.status(), fmt.error_body(e));
+    if e.kind == Kind::MethodNotAllowed {
+        r.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+    }
+    r
+}
+
+fn add_cors(h: &mut http::HeaderMap) {
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("*"),
+    );
+}
+
+fn root_body() -> Bytes {
+    let endpoints: Vec<String> = route::PATHS
+        .iter()
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    let v = serde_json::json!({
+        "message": "cliproxy API gateway",
+        "version": env!("CARGO_PKG_VERSION"),
+        "endpoints": endpoints,
+    });
+    Bytes::from(v.to_string())
+}
+
+fn models_body(snap: &Snapshot) -> Bytes {
+    let list = openai::ModelList {
+        object: "list",
+        data: snap
+            .routes
+            .listed()
+            .iter()
+            .map(|l| openai::Model {
+                id: &l.id,
+                object: "model",
+                created: snap.created,
+                owned_by: &l.owned_by,
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&list)
+        .map(Bytes::from)
+        .unwrap_or_default()
+}

@@ -1,0 +1,391 @@
+//! The passthrough lane for same-format traffic (OpenAI chat client → OpenAI-compatible
+//! upstream): the body is forwarded byte-for-byte except for targeted patches — `model` is
+//! rewritten to the upstream name on the way up and back to the client's alias on the way
+//! down, and streams are asked to report usage. Pure: bytes in, bytes out.
+
+use std::borrow::Cow;
+
+use bytes::{Bytes, BytesMut};
+use serde::Deserialize;
+
+use crate::error::{Error, Kind};
+use crate::protocol::json::{self, Edit, JsonError};
+use crate::protocol::sse;
+use crate::usage::Tokens;
+
+const MODEL: usize = 0;
+const STREAM: usize = 1;
+const STREAM_OPTIONS: usize = 2;
+
+/// What the passthrough lane reads from a chat request: nothing but these fields is parsed.
+#[derive(Debug)]
+pub struct ChatRequest<'a> {
+    body: &'a [u8],
+    fields: json::Fields<'a, 3>,
+    /// The model the client asked for.
+    pub model: Cow<'a, str>,
+    /// Whether the client asked for a stream.
+    pub stream: bool,
+    /// Whether the client itself asked for `stream_options.include_usage`.
+    pub wants_usage: bool,
+}
+
+/// Reads `model`, `stream` and `stream_options` from a chat request, validating the JSON.
+pub fn inspect_chat(body: &[u8]) -> Result<ChatRequest<'_>, Error> {
+    let fields = json::top_level(body, &["model", "stream", "stream_options"]).map_err(invalid)?;
+    let model = match fields.raw(MODEL) {
+        None | Some("null") => return Err(invalid_msg("the request needs a `model` field")),
+        Some(_) => fields
+            .str(MODEL)
+            .ok_or_else(|| invalid_msg("`model` must be a string"))?,
+    };
+    if model.is_empty() {
+        return Err(invalid_msg("`model` must not be empty"));
+    }
+    let stream = match fields.raw(STREAM) {
+        None | Some("null") => false,
+        Some(_) => fields
+            .bool(STREAM)
+            .ok_or_else(|| invalid_msg("`stream` must be a boolean"))?,
+    };
+    let wants_usage = fields
+        .raw(STREAM_OPTIONS)
+        .and_then(|raw| json::top_level(raw.as_bytes(), &["include_usage"]).ok())
+        .and_then(|f| f.bool(0))
+        .unwrap_or(false);
+    Ok(ChatRequest {
+        body,
+        fields,
+        model,
+        stream,
+        wants_usage,
+    })
+}
+
+impl ChatRequest<'_> {
+    /// The upstream body: `model` replaced by `upstream_model` (when it differs) and, for
+    /// streams, `stream_options.include_usage` forced on so usage can be counted.
+    pub fn upstream_body(&self, upstream_model: &str) -> Bytes {
+        let model_lit;
+        let options;
+        let mut edits: Vec<Edit<'_>> = Vec::with_capacity(2);
+        if self.model != upstream_model {
+            if let Some(span) = self.fields.span(MODEL) {
+                model_lit = json::string_literal(upstream_model);
+                edits.push(Edit::Replace(span, &model_lit));
+            }
+        }
+        if self.stream && !self.wants_usage {
+            const INCLUDE: &[u8] = br#"{"include_usage":true}"#;
+            match (
+                self.fields.span(STREAM_OPTIONS),
+                self.fields.raw(STREAM_OPTIONS),
+            ) {
+                (Some(span), Some(raw)) if raw.trim_start().starts_with('{') => {
+                    options = force_include_usage(raw.as_bytes());
+                    edits.push(Edit::Replace(span, &options));
+                }
+                (Some(span), _) => edits.push(Edit::Replace(span, INCLUDE)),
+                (None, _) => edits.push(Edit::Insert("stream_options", INCLUDE)),
+            }
+        }
+        if edits.is_empty() {
+            return Bytes::copy_from_slice(self.body);
+        }
+        Bytes::from(json::splice(self.body, &mut edits))
+    }
+}
+
+/// `stream_options` object with `include_usage` set to true, everything else kept.
+fn force_include_usage(options: &[u8]) -> Vec<u8> {
+    match json::top_level(options, &["include_usage"]) {
+        Ok(f) => match f.span(0) {
+            Some(span) => json::splice(options, &mut [Edit::Replace(span, b"true")]),
+            None => json::splice(options, &mut [Edit::Insert("include_usage", b"true")]),
+        },
+        Err(_) => br#"{"include_usage":true}"#.to_vec(),
+    }
+}
+
+fn invalid(e: JsonError) -> Error {
+    Error::new(Kind::InvalidRequest, e.to_string())
+}
+
+fn invalid_msg(m: &str) -> Error {
+    Error::new(Kind::InvalidRequest, m)
+}
+
+#[derive(Deserialize, Default)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    #[serde(default)]
+    total_tokens: u64,
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptDetails>,
+    #[serde(default)]
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Deserialize, Default)]
+struct PromptDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+struct CompletionDetails {
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
+}
+
+/// Reads an OpenAI `usage` object; `None` when it is absent, `null` or malformed.
+fn read_usage(raw: Option<&str>) -> Option<Tokens> {
+    let raw = raw.filter(|r| *r != "null")?;
+    let u: WireUsage = serde_json::from_str(raw).ok()?;
+    let total = if u.total_tokens > 0 {
+        u.total_tokens
+    } else {
+        u.prompt_tokens + u.completion_tokens
+    };
+    Some(Tokens {
+        input: u.prompt_tokens,
+        output: u.completion_tokens,
+        cached: u
+            .prompt_tokens_details
+            .and_then(|d| d.cached_tokens)
+            .unwrap_or(0),
+        reasoning: u
+            .completion_tokens_details
+            .and_then(|d| d.reasoning_tokens)
+            .unwrap_or(0),
+        total,
+    })
+}
+
+/// The client-facing model name to write into responses, prepared once per request.
+/// `None` when the alias equals the upstream name: then nothing is rewritten at all.
+#[derive(Clone, Debug)]
+pub struct ModelRewrite {
+    literal: Option<Vec<u8>>,
+}
+
+impl ModelRewrite {
+    /// Rewrites `model` to `alias` unless it is already the upstream name.
+    pub fn new(alias: &str, upstream_model: &str) -> Self {
+        ModelRewrite {
+            literal: (alias != upstream_model).then(|| json::string_literal(alias)),
+        }
+    }
+}
+
+/// Patches a non-streaming chat completion: `model` back to the alias. Returns the new body
+/// (or the original when there is nothing to patch or it is not a JSON object) and the usage.
+pub fn patch_chat_response(body: Bytes, rewrite: &ModelRewrite) -> (Bytes, Option<Tokens>) {
+    let Ok(fields) = json::top_level(&body, &["model", "usage"]) else {
+        return (body, None);
+    };
+    let usage = read_usage(fields.raw(1));
+    let patched = match (&rewrite.literal, fields.span(0)) {
+        (Some(lit), Some(span)) => Some(json::splice(&body, &mut [Edit::Replace(span, lit)])),
+        _ => None,
+    };
+    (patched.map(Bytes::from).unwrap_or(body), usage)
+}
+
+/// Streaming passthrough of `chat.completion.chunk` SSE: splits upstream bytes into frames and
+/// forwards each as soon as it is complete. Frames are untouched except `model` (rewritten
+/// to the alias) and the usage-only chunk, which is dropped when the gateway (not the client)
+/// asked for it — some clients index `choices[0]` of every chunk.
+pub struct ChatStream {
+    framer: sse::Framer,
+    rewrite: ModelRewrite,
+    drop_usage_only: bool,
+    usage: Option<Tokens>,
+}
+
+impl ChatStream {
+    /// `client_wants_usage`: whether the client itself asked for `include_usage`.
+    pub fn new(rewrite: ModelRewrite, client_wants_usage: bool) -> Self {
+        ChatStream {
+            framer: sse::Framer::new(),
+            rewrite,
+            drop_usage_only: !client_wants_usage,
+            usage: None,
+        }
+    }
+
+    /// Usage reported by the stream so far (the last report wins).
+    pub fn usage(&self) -> Option<Tokens> {
+        self.usage
+    }
+
+    /// Feeds upstream bytes; complete frames to forward are appended to `out`.
+    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<Bytes>) -> Result<(), sse::SseError> {
+        self.framer.push(chunk);
+        while let Some(frame) = self.framer.next_frame()? {
+            if let Some(frame) = self.patch_frame(frame) {
+                out.push(frame);
+            }
+        }
+        Ok(())
+    }
+
+    /// At upstream end of stream: forwards a trailing frame that lacked its blank line.
+    pub fn finish(&mut self, out: &mut Vec<Bytes>) {
+        if let Some(rest) = self.framer.finish() {
+            if let Some(frame) = self.patch_frame(rest) {
+                out.push(frame);
+            }
+        }
+    }
+
+    fn patch_frame(&mut self, frame: Bytes) -> Option<Bytes> {
+        let ev = sse::parse(&frame);
+        let data = ev.data.as_ref();
+        if !data.trim_start().starts_with('{') {
+            return Some(frame);
+        }
+        let Ok(fields) = json::top_level(data.as_bytes(), &["model", "usage", "choices"]) else {
+            return Some(frame);
+        };
+        if let Some(u) = read_usage(fields.raw(1)) {
+            self.usage = Some(u);
+            if self.drop_usage_only && fields.raw(2).is_some_and(|c| c.trim() == "[]") {
+                return None;
+            }
+        }
+        let (Some(lit), Some(span)) = (&self.rewrite.literal, fields.span(0)) else {
+            return Some(frame);
+        };
+        // Fast path: single-line data borrowed from the frame — splice in place.
+        if let Cow::Borrowed(d) = &ev.data {
+            let offset = (d.as_ptr() as usize).checked_sub(frame.as_ptr() as usize);
+            if let Some(off) = offset.filter(|o| o + d.len() <= frame.len()) {
+                let range = (span.start + off)..(span.end + off);
+                let mut out = BytesMut::with_capacity(frame.len() + lit.len());
+                out.extend_from_slice(frame.get(..range.start).unwrap_or_default());
+                out.extend_from_slice(lit);
+                out.extend_from_slice(frame.get(range.end..).unwrap_or_default());
+                return Some(out.freeze());
+            }
+        }
+        let patched = json::splice(data.as_bytes(), &mut [Edit::Replace(span, lit)]);
+        let text = String::from_utf8_lossy(&patched);
+        let mut out = BytesMut::with_capacity(frame.len() + lit.len());
+        sse::encode(ev.event, &text, &mut out);
+        Some(out.freeze())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(b: &[u8]) -> &str {
+        std::str::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn request_model_rewritten_and_usage_forced() {
+        let body =
+            br#"{"model":"alias","messages":[{"role":"user","content":"hi"}],"stream":true}"#;
+        let req = inspect_chat(body).unwrap();
+        assert_eq!(req.model, "alias");
+        assert!(req.stream && !req.wants_usage);
+        let up = req.upstream_body("vendor/model-1");
+        let v: serde_json::Value = serde_json::from_slice(&up).unwrap();
+        assert_eq!(v["model"], "vendor/model-1");
+        assert_eq!(v["stream_options"]["include_usage"], true);
+        assert_eq!(v["messages"][0]["content"], "hi");
+    }
+
+    #[test]
+    fn request_stream_options_merged_not_replaced() {
+        let body = br#"{"model":"m","stream":true,"stream_options":{"include_obfuscation":false,"include_usage":false}}"#;
+        let up = inspect_chat(body).unwrap().upstream_body("m");
+        let v: serde_json::Value = serde_json::from_slice(&up).unwrap();
+        assert_eq!(v["stream_options"]["include_usage"], true);
+        assert_eq!(v["stream_options"]["include_obfuscation"], false);
+        let body = br#"{"model":"m","stream":true,"stream_options":{"include_obfuscation":false}}"#;
+        let up = inspect_chat(body).unwrap().upstream_body("m");
+        let v: serde_json::Value = serde_json::from_slice(&up).unwrap();
+        assert_eq!(v["stream_options"]["include_usage"], true);
+        assert_eq!(v["stream_options"]["include_obfuscation"], false);
+    }
+
+    #[test]
+    fn request_untouched_when_nothing_to_patch() {
+        let body = br#"{"model":"m", "stream":false, "x":[1,2,3]}"#;
+        assert_eq!(
+            &inspect_chat(body).unwrap().upstream_body("m")[..],
+            &body[..]
+        );
+        let body = br#"{"model":"m","stream":true,"stream_options":{"include_usage":true}}"#;
+        let req = inspect_chat(body).unwrap();
+        assert!(req.wants_usage);
+        assert_eq!(&req.upstream_body("m")[..], &body[..]);
+    }
+
+    #[test]
+    fn request_errors_name_the_problem() {
+        let msg = |b: &[u8]| inspect_chat(b).unwrap_err().message;
+        assert!(msg(b"{\"model\":").contains("malformed JSON"));
+        assert_eq!(msg(b"{}"), "the request needs a `model` field");
+        assert_eq!(msg(br#"{"model":5}"#), "`model` must be a string");
+        assert_eq!(msg(br#"{"model":""}"#), "`model` must not be empty");
+        assert_eq!(
+            msg(br#"{"model":"m","stream":"yes"}"#),
+            "`stream` must be a boolean"
+        );
+        assert_eq!(msg(b"[]"), "the request body must be a JSON object");
+    }
+
+    #[test]
+    fn response_model_patched_and_usage_read() {
+        let body = Bytes::from_static(
+            br#"{"id":"c1","model":"vendor/m","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":4}}}"#,
+        );
+        let (out, usage) = patch_chat_response(body, &ModelRewrite::new("alias", "vendor/m"));
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["model"], "alias");
+        let u = usage.unwrap();
+        assert_eq!((u.input, u.output, u.total, u.cached), (9, 3, 12, 4));
+    }
+
+    #[test]
+    fn stream_frames_patched_and_usage_only_chunk_dropped() {
+        let input = concat!(
+            "data: {\"id\":\"1\",\"model\":\"up\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n",
+            ": keep-alive\n\n",
+            "data: {\"id\":\"1\",\"model\":\"up\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1,\"total_tokens\":6}}\n\n",
+            "data: [DONE]\n\n"
+        );
+        let mut st = ChatStream::new(ModelRewrite::new("alias", "up"), false);
+        let mut out = Vec::new();
+        st.push(input.as_bytes(), &mut out).unwrap();
+        st.finish(&mut out);
+        let text: Vec<&str> = out.iter().map(|b| s(b)).collect();
+        assert_eq!(
+            text,
+            [
+                "data: {\"id\":\"1\",\"model\":\"alias\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n",
+                ": keep-alive\n\n",
+                "data: [DONE]\n\n"
+            ]
+        );
+        assert_eq!(st.usage().unwrap().total, 6);
+
+        let mut st = ChatStream::new(ModelRewrite::new("up", "up"), true);
+        let mut out = Vec::new();
+        st.push(input.as_bytes(), &mut out).unwrap();
+        let joined: Vec<u8> = out.iter().flat_map(|b| b.iter().copied()).collect();
+        assert_eq!(
+            s(&joined),
+            input,
+            "same name and client-requested usage: untouched"
+        );
+    }
+}

@@ -1,0 +1,459 @@
+//! The outbound HTTP client: per-worker keep-alive pools, rustls TLS, off-thread DNS, and the
+//! connect and response-head timeouts. No timeout applies once a response body is streaming:
+//! LLM streams legitimately pause for a long time. Generic over [`Runtime`], so the monoio
+//! and tokio shells share it.
+
+pub mod pool;
+pub mod resolve;
+pub mod tls;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::{pin, Pin};
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::{select, Either};
+use http_body::{Body as _, Frame};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::config;
+use pool::{Pool, Pooled};
+use resolve::Resolver;
+
+/// What the shared code needs from an async runtime. Implemented by the monoio and tokio
+/// shells in `server/`. Futures need not be `Send`: everything runs on one core.
+pub trait Runtime: Clone + 'static {
+    /// A connected TCP stream with tokio's I/O traits (monoio provides them via poll-io).
+    type Tcp: AsyncRead + AsyncWrite + Unpin + 'static;
+    /// The timer hyper uses on this runtime.
+    type Timer: hyper::rt::Timer + Clone + Send + Sync + Unpin + 'static;
+
+    /// Connects to `addr` with `TCP_NODELAY` set.
+    fn connect(&self, addr: SocketAddr) -> impl Future<Output = io::Result<Self::Tcp>>;
+    /// Runs `fut` on the current core.
+    fn spawn<F: Future<Output = ()> + 'static>(&self, fut: F);
+    /// Completes after `d`.
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()>;
+    /// The runtime's hyper timer.
+    fn timer(&self) -> Self::Timer;
+}
+
+/// Runs `fut` for at most `d` (forever when `d` is `None`); `None` when the time ran out first.
+pub async fn timeout<R: Runtime, F: Future>(
+    rt: &R,
+    d: Option<Duration>,
+    fut: F,
+) -> Option<F::Output> {
+    let Some(d) = d else {
+        return Some(fut.await);
+    };
+    let fut = pin!(fut);
+    let sleep = pin!(rt.sleep(d));
+    match select(fut, sleep).await {
+        Either::Left((v, _)) => Some(v),
+        Either::Right(_) => None,
+    }
+}
+
+/// Why an upstream call failed. The messages name the host, never a credential.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// The URL is not a usable absolute http(s) URL.
+    #[error("invalid upstream URL: {0}")]
+    BadUrl(String),
+    /// DNS resolution failed.
+    #[error("cannot resolve {host}: {source}")]
+    Resolve {
+        /// Host name.
+        host: String,
+        /// Resolver error.
+        #[source]
+        source: io::Error,
+    },
+    /// TCP connect failed on every address.
+    #[error("cannot connect to {host}: {source}")]
+    Connect {
+        /// Host name.
+        host: String,
+        /// Last connect error.
+        #[source]
+        source: io::Error,
+    },
+    /// Connect (including TLS) did not finish in time.
+    #[error("connecting to {host} timed out after {secs}s")]
+    ConnectTimeout {
+        /// Host name.
+        host: String,
+        /// The limit.
+        secs: u64,
+    },
+    /// TLS handshake failed.
+    #[error("TLS handshake with {host} failed: {source}")]
+    Tls {
+        /// Host name.
+        host: String,
+        /// Handshake error.
+        #[source]
+        source: io::Error,
+    },
+    /// HTTP-level failure (connection reset, malformed response, ...).
+    #[error("upstream {host} failed: {source}")]
+    Http {
+        /// Host name.
+        host: String,
+        /// hyper's error.
+        #[source]
+        source: hyper::Error,
+    },
+    /// No response head arrived in time.
+    #[error("upstream {host} sent no response within {secs}s")]
+    HeadTimeout {
+        /// Host name.
+        host: String,
+        /// The limit.
+        secs: u64,
+    },
+    /// The response body exceeded the collection limit.
+    #[error("upstream response body exceeds {limit} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+impl UpstreamError {
+    /// Whether the failure is a timeout (answered 504) rather than unavailability (502).
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::ConnectTimeout { .. } | UpstreamError::HeadTimeout { .. }
+        )
+    }
+}
+
+/// Where a request goes, taken from its absolute URI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Target {
+    https: bool,
+    host: String,
+    port: u16,
+    key: Rc<str>,
+}
+
+impl Target {
+    fn from_uri(uri: &http::Uri) -> Result<Target, UpstreamError> {
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(UpstreamError::BadUrl("scheme must be http or https".into())),
+        };
+        let host = uri
+            .host()
+            .ok_or_else(|| UpstreamError::BadUrl("missing host".into()))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let key: Rc<str> = format!(
+            "{}://{}:{}",
+            if https { "https" } else { "http" },
+            host,
+            port
+        )
+        .into();
+        Ok(Target {
+            https,
+            host,
+            port,
+            key,
+        })
+    }
+}
+
+/// Settings the client takes from `config.upstream`.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Connect (TCP + TLS) limit; `None` = none.
+    pub connect_timeout: Option<Duration>,
+    /// Time allowed from sending the request to receiving the response head; `None` = none.
+    pub head_timeout: Option<Duration>,
+    /// Idle pooled connections older than this are discarded.
+    pub pool_idle_timeout: Duration,
+    /// Idle connections kept per host.
+    pub pool_max_idle: usize,
+}
+
+impl Settings {
+    /// Reads the `upstream` config section.
+    pub fn from_config(u: &config::Upstream) -> Settings {
+        Settings {
+            connect_timeout: u.connect_timeout(),
+            head_timeout: u.response_header_timeout(),
+            pool_idle_timeout: Duration::from_secs(u.pool_idle_timeout_seconds),
+            pool_max_idle: u.pool_max_idle_per_host,
+        }
+    }
+}
+
+/// A per-worker HTTP/1.1 client with keep-alive pooling.
+pub struct Client<R: Runtime> {
+    rt: R,
+    pool: Rc<Pool>,
+    tls: tokio_rustls::TlsConnector,
+    resolver: Resolver,
+    settings: Settings,
+}
+
+impl<R: Runtime> Client<R> {
+    /// A client for one worker.
+    pub fn new(rt: R, tls: tls::Connector, settings: Settings) -> Self {
+        Client {
+            pool: Rc::new(Pool::new(
+                settings.pool_max_idle,
+                settings.pool_idle_timeout,
+            )),
+            tls: tls.0,
+            resolver: Resolver::new(),
+            rt,
+            settings,
+        }
+    }
+
+    /// Sends `req` (absolute URI) and waits for the response head. A pooled connection that
+    /// turns out to be closed is replaced by a fresh one transparently.
+    pub async fn send(&self, req: http::Request<Bytes>) -> Result<Response, UpstreamError> {
+        let target = Target::from_uri(req.uri())?;
+        let (mut parts, body) = req.into_parts();
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .parse::<http::Uri>()
+            .map_err(|e| UpstreamError::BadUrl(e.to_string()))?;
+        let authority = match (target.https, target.port) {
+            (true, 443) | (false, 80) => target.host.clone(),
+            _ => format!("{}:{}", target.host, target.port),
+        };
+        if let Ok(v) = http::HeaderValue::try_from(authority) {
+            parts.headers.insert(http::header::HOST, v);
+        }
+        parts.uri = path;
+        let mut request = http::Request::from_parts(parts, Full::new(body));
+
+        // A pooled connection may have been closed by the upstream while idle; hyper hands the
+        // request back in that case, and we retry once on a fresh connection.
+        let mut pooled = self.pool.checkout(&target.key);
+        loop {
+            let fresh = pooled.is_none();
+            let mut sender = match pooled.take() {
+                Some(s) => s,
+                None => self.connect(&target).await?,
+            };
+            let fut = sender.try_send_request(request);
+            let secs = self.settings.head_timeout.map_or(0, |d| d.as_secs());
+            let Some(result) = timeout(&self.rt, self.settings.head_timeout, fut).await else {
+                return Err(UpstreamError::HeadTimeout {
+                    host: target.host.clone(),
+                    secs,
+                });
+            };
+            match result {
+                Ok(resp) => {
+                    let (head, body) = resp.into_parts();
+                    return Ok(Response {
+                        head,
+                        body: Some(body),
+                        conn: Some(Pooled::new(sender, target.key.clone(), &self.pool)),
+                        host: target.host,
+                    });
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(req) if !fresh => {
+                        request = req;
+                        continue;
+                    }
+                    _ => {
+                        return Err(UpstreamError::Http {
+                            host: target.host,
+                            source: e.into_error(),
+                        })
+                    }
+                },
+            }
+        }
+    }
+
+    async fn connect(&self, target: &Target) -> Result<pool::Sender, UpstreamError> {
+        let secs = self.settings.connect_timeout.map_or(0, |d| d.as_secs());
+        match timeout(
+            &self.rt,
+            self.settings.connect_timeout,
+            self.connect_inner(target),
+        )
+        .await
+        {
+            Some(r) => r,
+            None => Err(UpstreamError::ConnectTimeout {
+                host: target.host.clone(),
+                secs,
+            }),
+        }
+    }
+
+    async fn connect_inner(&self, target: &Target) -> Result<pool::Sender, UpstreamError> {
+        let addrs = self
+            .resolver
+            .resolve(&target.host, target.port)
+            .await
+            .map_err(|source| UpstreamError::Resolve {
+                host: target.host.clone(),
+                source,
+            })?;
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
+        let mut tcp = None;
+        for addr in addrs.iter() {
+            match self.rt.connect(*addr).await {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = e,
+            }
+        }
+        let Some(tcp) = tcp else {
+            return Err(UpstreamError::Connect {
+                host: target.host.clone(),
+                source: last,
+            });
+        };
+        if target.https {
+            let name = rustls_pki_types::ServerName::try_from(target.host.clone())
+                .map_err(|e| UpstreamError::BadUrl(e.to_string()))?;
+            let tls = self
+                .tls
+                .connect(name, tcp)
+                .await
+                .map_err(|source| UpstreamError::Tls {
+                    host: target.host.clone(),
+                    source,
+                })?;
+            self.handshake(TokioIo::new(tls), target).await
+        } else {
+            self.handshake(TokioIo::new(tcp), target).await
+        }
+    }
+
+    async fn handshake<T>(&self, io: T, target: &Target) -> Result<pool::Sender, UpstreamError>
+    where
+        T: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    {
+        let (sender, conn) = hyper::client::conn::http1::Builder::new()
+            .handshake::<_, Full<Bytes>>(io)
+            .await
+            .map_err(|source| UpstreamError::Http {
+                host: target.host.clone(),
+                source,
+            })?;
+        self.rt.spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "upstream connection ended with an error");
+            }
+        });
+        Ok(sender)
+    }
+}
+
+/// An upstream response whose head has arrived. Its connection goes back to the pool only
+/// when the body has been read to the end; dropping it early closes the connection, which
+/// is how a client disconnect propagates upstream.
+pub struct Response {
+    /// Status and headers.
+    pub head: http::response::Parts,
+    body: Option<Incoming>,
+    conn: Option<Pooled>,
+    host: String,
+}
+
+impl Response {
+    /// The upstream host, for logs and error messages.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Reads the whole body (up to `limit` bytes), then returns the connection to the pool.
+    pub async fn collect(mut self, limit: usize) -> Result<Bytes, UpstreamError> {
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = std::future::poll_fn(|cx| self.poll_chunk(cx)).await {
+            let chunk = chunk?;
+            if buf.len() + chunk.len() > limit {
+                return Err(UpstreamError::BodyTooLarge { limit });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    }
+
+    /// Polls the next body chunk; `None` at the end (the connection is then released to the
+    /// pool). Trailers are skipped.
+    pub fn poll_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, UpstreamError>>> {
+        loop {
+            let Some(body) = self.body.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match Pin::new(body).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    self.body = None;
+                    if let Some(conn) = self.conn.take() {
+                        conn.release();
+                    }
+                    return Poll::Ready(None);
+                }
+                Poll::Ready(Some(Err(source))) => {
+                    self.body = None;
+                    self.conn = None;
+                    return Poll::Ready(Some(Err(UpstreamError::Http {
+                        host: self.host.clone(),
+                        source,
+                    })));
+                }
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let Ok(data) = Frame::into_data(frame) {
+                        if !data.is_empty() {
+                            return Poll::Ready(Some(Ok(data)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_from_uris() {
+        let t = Target::from_uri(&"https://api.example.com/v1/x".parse().unwrap()).unwrap();
+        assert_eq!(
+            (t.https, t.host.as_str(), t.port),
+            (true, "api.example.com", 443)
+        );
+        assert_eq!(&*t.key, "https://api.example.com:443");
+        let t = Target::from_uri(&"http://[::1]:8080/".parse().unwrap()).unwrap();
+        assert_eq!((t.https, t.host.as_str(), t.port), (false, "::1", 8080));
+        assert!(Target::from_uri(&"ftp://x/".parse().unwrap()).is_err());
+        assert!(Target::from_uri(&"/relative".parse().unwrap()).is_err());
+    }
+}

@@ -1,0 +1,62 @@
+//! Starts the real gateway in-process on 127.0.0.1 with an OS-chosen port, on the runtime
+//! under test: monoio by default (io_uring, or epoll with MONOIO_FORCE_LEGACY_DRIVER=1), or
+//! tokio in the tokio build or with CLIPROXY_TEST_RUNTIME=tokio.
+
+use std::net::SocketAddr;
+
+use cliproxy::config;
+use cliproxy::server::{self, RuntimeKind};
+use cliproxy::snapshot;
+
+/// The runtime the integration suite runs on in this leg.
+pub fn test_runtime() -> RuntimeKind {
+    match std::env::var("CLIPROXY_TEST_RUNTIME") {
+        Ok(v) if !v.is_empty() => {
+            RuntimeKind::parse(&v).expect("CLIPROXY_TEST_RUNTIME is monoio or tokio")
+        }
+        _ => RuntimeKind::default_for_build(),
+    }
+}
+
+/// A running gateway; dropping it shuts it down.
+pub struct Gateway {
+    handle: server::Handle,
+}
+
+impl Gateway {
+    /// Starts a gateway from YAML (host, port and the grace period are set by the harness).
+    pub fn start(yaml: &str) -> Gateway {
+        let loaded = config::parse(yaml, "test.yaml").expect("test config parses");
+        let mut cfg = loaded.config;
+        cfg.host = "127.0.0.1".into();
+        cfg.port = 0;
+        if cfg.workers == 0 {
+            cfg.workers = 2;
+        }
+        cfg.shutdown_grace_seconds = cfg.shutdown_grace_seconds.min(3);
+        Self::start_config(cfg)
+    }
+
+    /// Starts a gateway from a config value.
+    pub fn start_config(cfg: config::Config) -> Gateway {
+        let runtime = test_runtime();
+        let handle = server::start(snapshot::shared(cfg), runtime).expect("gateway starts");
+        let forced_epoll = std::env::var("MONOIO_FORCE_LEGACY_DRIVER").is_ok_and(|v| v == "1");
+        match runtime {
+            RuntimeKind::Tokio => assert_eq!(handle.driver(), "tokio"),
+            RuntimeKind::Monoio if forced_epoll => assert_eq!(handle.driver(), "epoll"),
+            RuntimeKind::Monoio => assert!(["io_uring", "epoll"].contains(&handle.driver())),
+        }
+        Gateway { handle }
+    }
+
+    /// Where the gateway listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.handle.local_addr()
+    }
+
+    /// The server handle.
+    pub fn handle(&self) -> &server::Handle {
+        &self.handle
+    }
+}
