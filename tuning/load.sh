@@ -144,8 +144,9 @@ stop_pid() {
     alive "$pid" || break
     sleep 0.1
   done
-  # shellcheck disable=SC2086
-  kill -KILL $tree 2>/dev/null || true
+  for i in $tree; do
+    if alive "$i"; then kill -KILL "$i" 2>/dev/null || true; fi
+  done
   wait "$pid" 2>/dev/null || true
   local kept=()
   for i in "${STARTED_PIDS[@]}"; do [[ $i == "$pid" ]] || kept+=("$i"); done
