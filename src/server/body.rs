@@ -135,11 +135,11 @@ impl ChatRelay {
                     if let Err(e) = self.patch.push(&chunk, &mut self.scratch) {
                         self.fail(&e.to_string());
                     }
-                    self.queue.extend(self.scratch.drain(..));
+                    self.flush_scratch();
                 }
                 Poll::Ready(None) => {
                     self.patch.finish(&mut self.scratch);
-                    self.queue.extend(self.scratch.drain(..));
+                    self.flush_scratch();
                     self.done = true;
                     self.log.stream_end = Some("complete");
                     self.log.tokens = self.patch.usage();
@@ -148,6 +148,23 @@ impl ChatRelay {
                     tracing::debug!(error = %e, "upstream stream failed");
                     self.fail("the upstream connection was lost mid-stream");
                 }
+            }
+        }
+    }
+
+    /// Moves the frames of one upstream read into the queue as a single chunk: one copy of
+    /// small frames is far cheaper than one chunked-encoding frame (and hyper round) each.
+    fn flush_scratch(&mut self) {
+        match self.scratch.len() {
+            0 => {}
+            1 => self.queue.extend(self.scratch.drain(..)),
+            _ => {
+                let len = self.scratch.iter().map(Bytes::len).sum();
+                let mut joined = bytes::BytesMut::with_capacity(len);
+                for frame in self.scratch.drain(..) {
+                    joined.extend_from_slice(&frame);
+                }
+                self.queue.push_back(joined.freeze());
             }
         }
     }

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use bytes::{Bytes, BytesMut};
+use memchr::memmem;
 use serde::Deserialize;
 
 use crate::error::{Error, Kind};
@@ -204,7 +205,13 @@ pub struct ChatStream {
     rewrite: ModelRewrite,
     drop_usage_only: bool,
     usage: Option<Tokens>,
+    /// `"model":<literal>` exactly as the upstream writes it, learned from the first frame
+    /// that had it. Later frames are patched by a byte search instead of a JSON parse; the
+    /// search cannot match inside a string value, where quotes are escaped.
+    known_model: Option<memmem::Finder<'static>>,
 }
+
+const MODEL_KEY: &[u8] = b"\"model\":";
 
 impl ChatStream {
     /// `client_wants_usage`: whether the client itself asked for `include_usage`.
@@ -214,6 +221,7 @@ impl ChatStream {
             rewrite,
             drop_usage_only: !client_wants_usage,
             usage: None,
+            known_model: None,
         }
     }
 
@@ -242,7 +250,30 @@ impl ChatStream {
         }
     }
 
+    /// The common case costs two or three SIMD substring searches: a frame without `usage`
+    /// is either forwarded as is or has its known `model` literal swapped. Anything else takes
+    /// the parsing path.
     fn patch_frame(&mut self, frame: Bytes) -> Option<Bytes> {
+        if memmem::find(&frame, b"\"usage\"").is_none() {
+            let Some(lit) = &self.rewrite.literal else {
+                return Some(frame);
+            };
+            if let Some(found) = &self.known_model {
+                if let Some(pos) = found.find(&frame) {
+                    if depth_at(&frame, pos) == Some(1) {
+                        let value = (pos + MODEL_KEY.len())..(pos + found.needle().len());
+                        return Some(replace_range(&frame, value, lit));
+                    }
+                }
+            }
+            if memmem::find(&frame, b"\"model\"").is_none() {
+                return Some(frame);
+            }
+        }
+        self.patch_frame_parsed(frame)
+    }
+
+    fn patch_frame_parsed(&mut self, frame: Bytes) -> Option<Bytes> {
         let ev = sse::parse(&frame);
         let data = ev.data.as_ref();
         if !data.trim_start().starts_with('{') {
@@ -265,11 +296,14 @@ impl ChatStream {
             let offset = (d.as_ptr() as usize).checked_sub(frame.as_ptr() as usize);
             if let Some(off) = offset.filter(|o| o + d.len() <= frame.len()) {
                 let range = (span.start + off)..(span.end + off);
-                let mut out = BytesMut::with_capacity(frame.len() + lit.len());
-                out.extend_from_slice(frame.get(..range.start).unwrap_or_default());
-                out.extend_from_slice(lit);
-                out.extend_from_slice(frame.get(range.end..).unwrap_or_default());
-                return Some(out.freeze());
+                let key_start = range.start.checked_sub(MODEL_KEY.len());
+                if let Some(k) = key_start.filter(|k| frame.get(*k..range.start) == Some(MODEL_KEY))
+                {
+                    if let Some(needle) = frame.get(k..range.end) {
+                        self.known_model = Some(memmem::Finder::new(needle).into_owned());
+                    }
+                }
+                return Some(replace_range(&frame, range, lit));
             }
         }
         let patched = json::splice(data.as_bytes(), &mut [Edit::Replace(span, lit)]);
@@ -278,6 +312,42 @@ impl ChatStream {
         sse::encode(ev.event, &text, &mut out);
         Some(out.freeze())
     }
+}
+
+/// `frame` with the bytes in `range` replaced by `with`.
+fn replace_range(frame: &[u8], range: std::ops::Range<usize>, with: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(frame.len() + with.len());
+    out.extend_from_slice(frame.get(..range.start).unwrap_or_default());
+    out.extend_from_slice(with);
+    out.extend_from_slice(frame.get(range.end..).unwrap_or_default());
+    out.freeze()
+}
+
+/// JSON nesting depth at byte `pos` of an SSE frame, counted from the frame's first `{`
+/// (strings and escapes skipped). `None` when `pos` is inside a string or before the object.
+fn depth_at(frame: &[u8], pos: usize) -> Option<usize> {
+    let start = memchr::memchr(b'{', frame)?;
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    for &b in frame.get(start..pos)? {
+        if in_str {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+    }
+    (!in_str).then_some(depth)
 }
 
 #[cfg(test)]
@@ -353,6 +423,67 @@ mod tests {
         assert_eq!(v["model"], "alias");
         let u = usage.unwrap();
         assert_eq!((u.input, u.output, u.total, u.cached), (9, 3, 12, 4));
+    }
+
+    #[test]
+    fn fast_path_only_rewrites_the_top_level_model() {
+        let frames = concat!(
+            "data: {\"id\":\"1\",\"model\":\"up-2024\",\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n",
+            "data: {\"id\":\"2\",\"model\":\"up-2024\",\"choices\":[{\"delta\":{\"content\":\"say \\\"model\\\":\\\"up-2024\\\"\"}}]}\n\n",
+            "data: {\"id\":\"3\",\"x\":{\"model\":\"up-2024\"},\"model\":\"up-2024\",\"choices\":[]}\n\n",
+            "data: {\"id\":\"4\",\"model\":\"other\",\"choices\":[]}\n\n",
+        );
+        let mut st = ChatStream::new(ModelRewrite::new("alias", "up"), false);
+        let mut out = Vec::new();
+        st.push(frames.as_bytes(), &mut out).unwrap();
+        assert!(st.known_model.is_some(), "the literal was learned");
+        let parsed: Vec<serde_json::Value> = out
+            .iter()
+            .map(|f| serde_json::from_str(s(f).trim_start_matches("data: ").trim()).unwrap())
+            .collect();
+        assert_eq!(parsed.len(), 4);
+        assert!(parsed.iter().all(|v| v["model"] == "alias"), "{parsed:?}");
+        assert_eq!(
+            parsed[1]["choices"][0]["delta"]["content"],
+            "say \"model\":\"up-2024\""
+        );
+        assert_eq!(
+            parsed[2]["x"]["model"], "up-2024",
+            "nested keys are left alone"
+        );
+    }
+
+    #[test]
+    fn stream_output_does_not_depend_on_chunking() {
+        let input = include_str!("../../tests/fixtures/openai/chat_stream.sse");
+        let run = |chunks: &mut dyn Iterator<Item = &[u8]>| {
+            let mut st = ChatStream::new(ModelRewrite::new("alias", "openai/gpt-4o"), false);
+            let mut out = Vec::new();
+            for c in chunks {
+                st.push(c, &mut out).unwrap();
+            }
+            st.finish(&mut out);
+            (out.concat(), st.usage())
+        };
+        let whole = run(&mut std::iter::once(input.as_bytes()));
+        assert!(s(&whole.0).contains(r#""model":"alias""#));
+        assert_eq!(whole.1.unwrap().cached, 3);
+        for cut in 0..=input.len() {
+            let (a, b) = input.as_bytes().split_at(cut);
+            assert_eq!(run(&mut [a, b].into_iter()), whole, "split at {cut}");
+        }
+        assert_eq!(run(&mut input.as_bytes().chunks(1)), whole, "byte by byte");
+    }
+
+    #[test]
+    fn depth_is_counted_outside_strings() {
+        let f = br#"data: {"a":"{[\"","b":{"c":1},"model":"x"}"#;
+        let pos = memmem::find(f, b"\"model\"").unwrap();
+        assert_eq!(depth_at(f, pos), Some(1));
+        let pos = memmem::find(f, b"\"c\"").unwrap();
+        assert_eq!(depth_at(f, pos), Some(2));
+        let pos = memmem::find(f, b"\\\"").unwrap() + 1;
+        assert_eq!(depth_at(f, pos), None, "inside a string");
     }
 
     #[test]
