@@ -376,6 +376,36 @@ impl<R: Runtime> Drop for OpenConn<R> {
     }
 }
 
+/// How a worker reports that it is accepting (with a value such as its driver) or why it
+/// could not start.
+pub(crate) type Ready<T> = std::sync::mpsc::Sender<Result<T, (usize, io::Error)>>;
+
+/// Waits until `n` workers have reported. On the first failure it starts a shutdown (so the
+/// workers that did start stop again) and returns that failure.
+pub(crate) fn await_workers<T>(
+    rx: &std::sync::mpsc::Receiver<Result<T, (usize, io::Error)>>,
+    n: usize,
+    shutdown: &Shutdown,
+) -> Result<Vec<T>, StartError> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let failure = match rx.recv() {
+            Ok(Ok(v)) => {
+                out.push(v);
+                continue;
+            }
+            Ok(Err((index, source))) => StartError::Worker { index, source },
+            Err(_) => StartError::Worker {
+                index: 0,
+                source: io::Error::other("a worker exited during startup"),
+            },
+        };
+        shutdown.trigger();
+        return Err(failure);
+    }
+    Ok(out)
+}
+
 /// After the accept loop stops: wait until this core's connections are gone, at most `grace`.
 pub(crate) async fn drain<R: Runtime>(w: &Worker<R>, grace: Duration) {
     let deadline = Instant::now() + grace;

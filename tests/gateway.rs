@@ -827,3 +827,23 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn a_port_in_use_is_a_clear_startup_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let cfg = cliproxy::config::Config {
+        host: "127.0.0.1".into(),
+        port: taken.local_addr().unwrap().port(),
+        workers: 2,
+        ..Default::default()
+    };
+    let result = cliproxy::server::start(
+        cliproxy::snapshot::shared(cfg),
+        support::gateway::test_runtime(),
+    );
+    let err = result.err().expect("binding a taken port must fail");
+    assert!(
+        err.to_string().starts_with("cannot listen on 127.0.0.1:"),
+        "{err}"
+    );
+}

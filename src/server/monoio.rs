@@ -50,7 +50,7 @@ impl Runtime for Monoio {
     }
 }
 
-type Ready = mpsc::Sender<Result<&'static str, (usize, io::Error)>>;
+type Ready = super::Ready<&'static str>;
 
 /// Starts one worker thread per listener; returns once all are accepting, with the driver
 /// they run on.
@@ -85,24 +85,8 @@ pub(crate) fn spawn_workers(
         threads.push(t);
     }
     drop(ready_tx);
-    let mut driver = "epoll";
-    for _ in 0..n {
-        match ready_rx.recv() {
-            Ok(Ok(d)) => driver = d,
-            Ok(Err((index, source))) => {
-                shutdown.trigger();
-                return Err(StartError::Worker { index, source });
-            }
-            Err(_) => {
-                shutdown.trigger();
-                return Err(StartError::Worker {
-                    index: 0,
-                    source: io::Error::other("a worker exited during startup"),
-                });
-            }
-        }
-    }
-    Ok((threads, driver))
+    let drivers = super::await_workers(&ready_rx, n, &shutdown)?;
+    Ok((threads, drivers.last().copied().unwrap_or("epoll")))
 }
 
 fn run_worker(

@@ -48,7 +48,7 @@ impl Runtime for Tokio {
     }
 }
 
-type Ready = mpsc::Sender<Result<(), (usize, io::Error)>>;
+type Ready = super::Ready<()>;
 
 /// Where a worker's connections come from.
 enum Source {
@@ -108,22 +108,7 @@ pub(crate) fn spawn_workers(
         threads.push(t);
     }
     drop(ready_tx);
-    for _ in 0..n {
-        match ready_rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err((index, source))) => {
-                shutdown.trigger();
-                return Err(StartError::Worker { index, source });
-            }
-            Err(_) => {
-                shutdown.trigger();
-                return Err(StartError::Worker {
-                    index: 0,
-                    source: io::Error::other("a worker exited during startup"),
-                });
-            }
-        }
-    }
+    super::await_workers(&ready_rx, n, &shutdown)?;
     Ok((threads, "tokio"))
 }
 
