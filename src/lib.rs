@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod ir;
 pub mod protocol;
 pub mod provider;
 pub mod route;
