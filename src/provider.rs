@@ -1,4 +1,79 @@
 //! Upstream kinds: for each, how to build the upstream request (URL, headers, auth) from an
-//! already-translated body. Pure: no I/O, no runtime.
+//! already-translated body. Pure: no I/O, no runtime. Credentials go only into sensitive
+//! header values, which `http` never prints.
 
+pub mod claude;
+pub mod codex;
+pub mod gemini;
 pub mod openai_compat;
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use http::HeaderMap;
+
+use crate::error::{Error, Kind};
+
+/// A POST with a JSON body and the `Accept` a stream or a single answer needs.
+fn json_post(
+    url: &str,
+    body: Bytes,
+    stream: bool,
+    who: &str,
+) -> Result<http::Request<Bytes>, Error> {
+    let mut req = http::Request::post(url)
+        .body(body)
+        .map_err(|_| bad_entry(who, "base-url does not form a valid URL"))?;
+    let h = req.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        ACCEPT,
+        HeaderValue::from_static(if stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        }),
+    );
+    Ok(req)
+}
+
+/// A header value carrying a credential: marked sensitive so it is never printed.
+fn secret_header(value: &str, who: &str) -> Result<HeaderValue, Error> {
+    let mut v = HeaderValue::try_from(value)
+        .map_err(|_| bad_entry(who, "api-key contains characters not allowed in a header"))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// Applies an entry's `headers` last, so they may override anything the gateway set.
+fn apply_headers(
+    h: &mut HeaderMap,
+    extra: &BTreeMap<String, String>,
+    who: &str,
+) -> Result<(), Error> {
+    for (name, value) in extra {
+        let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) else {
+            return Err(bad_entry(who, "headers contain an invalid name or value"));
+        };
+        h.insert(n, v);
+    }
+    Ok(())
+}
+
+/// The configured base URL, or the provider's default, without a trailing slash.
+fn base<'a>(configured: &'a str, default: &'a str) -> &'a str {
+    let b = configured.trim();
+    if b.is_empty() {
+        default
+    } else {
+        b.trim_end_matches('/')
+    }
+}
+
+fn bad_entry(who: &str, what: &str) -> Error {
+    Error::new(Kind::Internal, format!("{who}: {what}"))
+}

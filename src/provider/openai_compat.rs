@@ -2,10 +2,10 @@
 //! `POST {base-url}/chat/completions` with `Authorization: Bearer <entry key>`.
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::header::{HeaderValue, AUTHORIZATION, USER_AGENT};
 
 use crate::config::{OpenAiCompatibility, Secret};
-use crate::error::{Error, Kind};
+use crate::error::Error;
 
 /// The `User-Agent` CLIProxyAPI sends to OpenAI-compatible upstreams; some providers key
 /// their allow-lists on it, so we keep it.
@@ -19,44 +19,19 @@ pub fn build_request(
     body: Bytes,
     stream: bool,
 ) -> Result<http::Request<Bytes>, Error> {
+    let who = format!("openai-compatibility entry `{}`", entry.name);
     let url = format!("{}/chat/completions", entry.base_url.trim_end_matches('/'));
-    let mut req = http::Request::post(url.as_str())
-        .body(body)
-        .map_err(|_| bad_entry(entry, "base-url is not a valid URL"))?;
+    let mut req = super::json_post(&url, body, stream, &who)?;
     let h = req.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(
-        ACCEPT,
-        HeaderValue::from_static(if stream {
-            "text/event-stream"
-        } else {
-            "application/json"
-        }),
-    );
     h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
     if let Some(key) = key.filter(|k| !k.expose().is_empty()) {
-        let mut v = HeaderValue::try_from(format!("Bearer {}", key.expose()))
-            .map_err(|_| bad_entry(entry, "api-key contains characters not allowed in a header"))?;
-        v.set_sensitive(true);
-        h.insert(AUTHORIZATION, v);
+        h.insert(
+            AUTHORIZATION,
+            super::secret_header(&format!("Bearer {}", key.expose()), &who)?,
+        );
     }
-    for (name, value) in &entry.headers {
-        let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) else {
-            return Err(bad_entry(entry, "headers contain an invalid name or value"));
-        };
-        h.insert(n, v);
-    }
+    super::apply_headers(h, &entry.headers, &who)?;
     Ok(req)
-}
-
-fn bad_entry(entry: &OpenAiCompatibility, what: &str) -> Error {
-    Error::new(
-        Kind::Internal,
-        format!("openai-compatibility entry `{}`: {what}", entry.name),
-    )
 }
 
 #[cfg(test)]
