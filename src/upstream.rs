@@ -230,7 +230,7 @@ impl Target {
 /// Settings the client takes from `config.upstream`.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Connect (TCP + TLS) limit; `None` = none.
+    /// Connect limit (TCP, any proxy handshake, TLS); `None` = none.
     pub connect_timeout: Option<Duration>,
     /// Time allowed from sending the request to receiving the response head; `None` = none.
     pub head_timeout: Option<Duration>,
@@ -356,7 +356,12 @@ impl<R: Runtime> Client<R> {
         let inner = async {
             match proxy {
                 None => self.connect_direct(target).await,
-                Some(proxy) => self.connect_via(proxy, target).await,
+                Some(proxy) => {
+                    let sender = self.connect_via(proxy, target).await?;
+                    // `Display` of a proxy never includes its credentials.
+                    tracing::debug!(%proxy, upstream = %target.host, "upstream tunnel opened");
+                    Ok(sender)
+                }
             }
         };
         match timeout(&self.rt, self.settings.connect_timeout, inner).await {

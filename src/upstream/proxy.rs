@@ -15,7 +15,8 @@ use crate::config::Secret;
 /// How the gateway talks to a proxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
-    /// `http://`: plain TCP to the proxy, then `CONNECT host:port`.
+    /// `http://`: plain TCP to the proxy, then `CONNECT host:port`. Plain-http upstreams are
+    /// tunnelled too (no absolute-form forwarding), which works with every CONNECT proxy.
     Http,
     /// `https://`: TLS to the proxy itself (SNI = the proxy's host), then `CONNECT`.
     Https,

@@ -220,7 +220,6 @@ where
     let req = connect_request(host, port, credentials)?;
     stream.write_all(req.as_bytes()).await?;
     stream.flush().await?;
-    drop(req);
 
     let mut buf = BytesMut::with_capacity(512);
     let end = loop {
