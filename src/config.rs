@@ -47,7 +47,6 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "logs-max-total-size-mb",
     "error-logs-max-files",
     "usage-statistics-enabled",
-    "proxy-url",
     "force-model-prefix",
     "passthrough-headers",
     "request-retry",
@@ -72,7 +71,6 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "claude-api-key",
     "claude-header-defaults",
     "codex-header-defaults",
-    "openai-compatibility.api-key-entries.proxy-url",
     "openai-compatibility.models.thinking",
     "vertex-api-key",
     "ampcode",
@@ -476,7 +474,7 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, rename_all = "kebab-case")]
 pub struct Upstream {
-    /// `connect-timeout-seconds`: TCP plus TLS handshake (default 10).
+    /// `connect-timeout-seconds`: TCP, any `proxy-url` handshake and TLS (default 10).
     pub connect_timeout_seconds: u64,
     /// `response-header-timeout-seconds`: wait for the response head; long because
     /// a non-streaming completion can think for minutes (default 600).

@@ -1,9 +1,10 @@
-//! The outbound HTTP client: per-worker keep-alive pools, rustls TLS, off-thread DNS, and the
-//! connect and response-head timeouts. No timeout applies once a response body is streaming:
+//! The outbound HTTP client: per-worker keep-alive pools, rustls TLS, off-thread DNS, tunnels
+//! through `proxy-url` proxies, and the connect and response-head timeouts. No timeout applies once a response body is streaming:
 //! LLM streams legitimately pause for a long time. Generic over [`Runtime`], so the monoio
 //! and tokio shells share it.
 
 pub mod pool;
+pub mod proxy;
 pub mod resolve;
 pub mod tls;
 
@@ -25,6 +26,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::config;
 use pool::{Pool, Pooled};
+use proxy::handshake::{self, HandshakeError, TargetAddr};
+use proxy::{Proxy, Scheme};
 use resolve::Resolver;
 
 /// What the shared code needs from an async runtime. Implemented by the monoio and tokio
@@ -120,6 +123,44 @@ pub enum UpstreamError {
         /// The limit.
         secs: u64,
     },
+    /// The proxy's host name could not be resolved.
+    #[error("cannot resolve proxy {proxy}: {source}")]
+    ProxyResolve {
+        /// The proxy, `scheme://host:port` (never its credentials).
+        proxy: String,
+        /// Resolver error.
+        #[source]
+        source: io::Error,
+    },
+    /// TCP connect to the proxy failed on every address.
+    #[error("cannot connect to proxy {proxy}: {source}")]
+    ProxyConnect {
+        /// The proxy, `scheme://host:port`.
+        proxy: String,
+        /// Last connect error.
+        #[source]
+        source: io::Error,
+    },
+    /// TLS handshake with an `https://` proxy failed.
+    #[error("TLS handshake with proxy {proxy} failed: {source}")]
+    ProxyTls {
+        /// The proxy, `scheme://host:port`.
+        proxy: String,
+        /// Handshake error.
+        #[source]
+        source: io::Error,
+    },
+    /// The proxy refused or failed to open the tunnel (auth refused, CONNECT non-2xx, SOCKS5 error).
+    #[error("proxy {proxy} did not open a tunnel to {target}: {source}")]
+    ProxyTunnel {
+        /// The proxy, `scheme://host:port`.
+        proxy: String,
+        /// The upstream `host:port` asked for.
+        target: String,
+        /// What went wrong.
+        #[source]
+        source: HandshakeError,
+    },
     /// The response body exceeded the collection limit.
     #[error("upstream response body exceeds {limit} bytes")]
     BodyTooLarge {
@@ -138,7 +179,8 @@ impl UpstreamError {
     }
 }
 
-/// Where a request goes, taken from its absolute URI.
+/// Where a request goes, taken from its absolute URI, and the pool key: scheme, host, port and
+/// the proxy, so a connection tunnelled through one proxy never serves another or a direct call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Target {
     https: bool,
@@ -148,7 +190,7 @@ struct Target {
 }
 
 impl Target {
-    fn from_uri(uri: &http::Uri) -> Result<Target, UpstreamError> {
+    fn from_uri(uri: &http::Uri, proxy: Option<&Proxy>) -> Result<Target, UpstreamError> {
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
@@ -161,12 +203,11 @@ impl Target {
             .trim_end_matches(']')
             .to_owned();
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let key: Rc<str> = format!(
-            "{}://{}:{}",
-            if https { "https" } else { "http" },
-            host,
-            port
-        )
+        let scheme = if https { "https" } else { "http" };
+        let key: Rc<str> = match proxy {
+            None => format!("{scheme}://{host}:{port}"),
+            Some(p) => format!("{scheme}://{host}:{port} via {}", p.pool_key()),
+        }
         .into();
         Ok(Target {
             https,
@@ -175,12 +216,21 @@ impl Target {
             key,
         })
     }
+
+    /// `host:port` as written in a `CONNECT` request or an error message.
+    fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
 }
 
 /// Settings the client takes from `config.upstream`.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Connect (TCP + TLS) limit; `None` = none.
+    /// Connect limit (TCP, any proxy handshake, TLS); `None` = none.
     pub connect_timeout: Option<Duration>,
     /// Time allowed from sending the request to receiving the response head; `None` = none.
     pub head_timeout: Option<Duration>,
@@ -226,10 +276,15 @@ impl<R: Runtime> Client<R> {
         }
     }
 
-    /// Sends `req` (absolute URI) and waits for the response head. A pooled connection that
-    /// turns out to be closed is replaced by a fresh one transparently.
-    pub async fn send(&self, req: http::Request<Bytes>) -> Result<Response, UpstreamError> {
-        let target = Target::from_uri(req.uri())?;
+    /// Sends `req` (absolute URI) and waits for the response head, directly or through
+    /// `proxy` (see [`proxy::choose`]). A pooled connection that turns out to be closed is
+    /// replaced by a fresh one transparently.
+    pub async fn send(
+        &self,
+        req: http::Request<Bytes>,
+        proxy: Option<&Proxy>,
+    ) -> Result<Response, UpstreamError> {
+        let target = Target::from_uri(req.uri(), proxy)?;
         let (mut parts, body) = req.into_parts();
         let path = parts
             .uri
@@ -254,7 +309,7 @@ impl<R: Runtime> Client<R> {
             let fresh = pooled.is_none();
             let mut sender = match pooled.take() {
                 Some(s) => s,
-                None => self.connect(&target).await?,
+                None => self.connect(&target, proxy).await?,
             };
             let fut = sender.try_send_request(request);
             let secs = self.settings.head_timeout.map_or(0, |d| d.as_secs());
@@ -290,15 +345,26 @@ impl<R: Runtime> Client<R> {
         }
     }
 
-    async fn connect(&self, target: &Target) -> Result<pool::Sender, UpstreamError> {
+    /// A new connection to `target`, directly or through `proxy`: TCP, the proxy handshake,
+    /// TLS and hyper's handshake, all within the connect timeout.
+    async fn connect(
+        &self,
+        target: &Target,
+        proxy: Option<&Proxy>,
+    ) -> Result<pool::Sender, UpstreamError> {
         let secs = self.settings.connect_timeout.map_or(0, |d| d.as_secs());
-        match timeout(
-            &self.rt,
-            self.settings.connect_timeout,
-            self.connect_inner(target),
-        )
-        .await
-        {
+        let inner = async {
+            match proxy {
+                None => self.connect_direct(target).await,
+                Some(proxy) => {
+                    let sender = self.connect_via(proxy, target).await?;
+                    // `Display` of a proxy never includes its credentials.
+                    tracing::debug!(%proxy, upstream = %target.host, "upstream tunnel opened");
+                    Ok(sender)
+                }
+            }
+        };
+        match timeout(&self.rt, self.settings.connect_timeout, inner).await {
             Some(r) => r,
             None => Err(UpstreamError::ConnectTimeout {
                 host: target.host.clone(),
@@ -307,7 +373,7 @@ impl<R: Runtime> Client<R> {
         }
     }
 
-    async fn connect_inner(&self, target: &Target) -> Result<pool::Sender, UpstreamError> {
+    async fn connect_direct(&self, target: &Target) -> Result<pool::Sender, UpstreamError> {
         let addrs = self
             .resolver
             .resolve(&target.host, target.port)
@@ -316,37 +382,133 @@ impl<R: Runtime> Client<R> {
                 host: target.host.clone(),
                 source,
             })?;
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
-        let mut tcp = None;
-        for addr in addrs.iter() {
-            match self.rt.connect(*addr).await {
-                Ok(s) => {
-                    tcp = Some(s);
-                    break;
+        let tcp = self
+            .dial(&addrs)
+            .await
+            .map_err(|source| UpstreamError::Connect {
+                host: target.host.clone(),
+                source,
+            })?;
+        self.finish(tcp, target).await
+    }
+
+    /// Opens a tunnel to `target` through `proxy`, then finishes as a direct connection would.
+    async fn connect_via(
+        &self,
+        proxy: &Proxy,
+        target: &Target,
+    ) -> Result<pool::Sender, UpstreamError> {
+        let addrs = self
+            .resolver
+            .resolve(proxy.host(), proxy.port())
+            .await
+            .map_err(|source| UpstreamError::ProxyResolve {
+                proxy: proxy.to_string(),
+                source,
+            })?;
+        let dial_proxy = || async {
+            self.dial(&addrs)
+                .await
+                .map_err(|source| UpstreamError::ProxyConnect {
+                    proxy: proxy.to_string(),
+                    source,
+                })
+        };
+        let tunnel_error = |source| UpstreamError::ProxyTunnel {
+            proxy: proxy.to_string(),
+            target: target.authority(),
+            source,
+        };
+        let credentials = proxy.credentials();
+        match proxy.scheme() {
+            Scheme::Http => {
+                let tcp = dial_proxy().await?;
+                let tunnel = handshake::http_connect(tcp, &target.host, target.port, credentials)
+                    .await
+                    .map_err(tunnel_error)?;
+                self.finish(tunnel, target).await
+            }
+            Scheme::Https => {
+                let tcp = dial_proxy().await?;
+                let tls_error = |source| UpstreamError::ProxyTls {
+                    proxy: proxy.to_string(),
+                    source,
+                };
+                let name = rustls_pki_types::ServerName::try_from(proxy.host().to_owned())
+                    .map_err(|e| tls_error(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+                let tls = self.tls.connect(name, tcp).await.map_err(tls_error)?;
+                let tunnel = handshake::http_connect(tls, &target.host, target.port, credentials)
+                    .await
+                    .map_err(tunnel_error)?;
+                self.finish(tunnel, target).await
+            }
+            Scheme::Socks5h => {
+                let mut tcp = dial_proxy().await?;
+                let addr = TargetAddr::for_host(&target.host, target.port);
+                handshake::socks5_connect(&mut tcp, addr, credentials)
+                    .await
+                    .map_err(tunnel_error)?;
+                self.finish(tcp, target).await
+            }
+            Scheme::Socks5 => {
+                // Resolved here, as with a direct connection; each address is tried through a
+                // fresh proxy connection until one is reachable from the proxy.
+                let targets = self
+                    .resolver
+                    .resolve(&target.host, target.port)
+                    .await
+                    .map_err(|source| UpstreamError::Resolve {
+                        host: target.host.clone(),
+                        source,
+                    })?;
+                let mut last = HandshakeError::Closed;
+                for addr in targets.iter() {
+                    let mut tcp = dial_proxy().await?;
+                    match handshake::socks5_connect(&mut tcp, TargetAddr::Ip(*addr), credentials)
+                        .await
+                    {
+                        Ok(()) => return self.finish(tcp, target).await,
+                        Err(e) if e.is_target_unreachable() => last = e,
+                        Err(e) => return Err(tunnel_error(e)),
+                    }
                 }
+                Err(tunnel_error(last))
+            }
+        }
+    }
+
+    /// TCP to the first of `addrs` that accepts; the last error when none does.
+    async fn dial(&self, addrs: &[SocketAddr]) -> io::Result<R::Tcp> {
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
+        for addr in addrs {
+            match self.rt.connect(*addr).await {
+                Ok(s) => return Ok(s),
                 Err(e) => last = e,
             }
         }
-        let Some(tcp) = tcp else {
-            return Err(UpstreamError::Connect {
-                host: target.host.clone(),
-                source: last,
-            });
-        };
+        Err(last)
+    }
+
+    /// TLS to the target when it is https, then hyper's handshake, over `stream` (a TCP
+    /// connection to the target, or a tunnel to it).
+    async fn finish<S>(&self, stream: S, target: &Target) -> Result<pool::Sender, UpstreamError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + 'static,
+    {
         if target.https {
             let name = rustls_pki_types::ServerName::try_from(target.host.clone())
                 .map_err(|e| UpstreamError::BadUrl(e.to_string()))?;
-            let tls = self
-                .tls
-                .connect(name, tcp)
-                .await
-                .map_err(|source| UpstreamError::Tls {
-                    host: target.host.clone(),
-                    source,
-                })?;
+            let tls =
+                self.tls
+                    .connect(name, stream)
+                    .await
+                    .map_err(|source| UpstreamError::Tls {
+                        host: target.host.clone(),
+                        source,
+                    })?;
             self.handshake(TokioIo::new(tls), target).await
         } else {
-            self.handshake(TokioIo::new(tcp), target).await
+            self.handshake(TokioIo::new(stream), target).await
         }
     }
 
@@ -445,15 +607,57 @@ mod tests {
 
     #[test]
     fn targets_from_uris() {
-        let t = Target::from_uri(&"https://api.example.com/v1/x".parse().unwrap()).unwrap();
+        let t = Target::from_uri(&"https://api.example.com/v1/x".parse().unwrap(), None).unwrap();
         assert_eq!(
             (t.https, t.host.as_str(), t.port),
             (true, "api.example.com", 443)
         );
         assert_eq!(&*t.key, "https://api.example.com:443");
-        let t = Target::from_uri(&"http://[::1]:8080/".parse().unwrap()).unwrap();
+        let t = Target::from_uri(&"http://[::1]:8080/".parse().unwrap(), None).unwrap();
         assert_eq!((t.https, t.host.as_str(), t.port), (false, "::1", 8080));
-        assert!(Target::from_uri(&"ftp://x/".parse().unwrap()).is_err());
-        assert!(Target::from_uri(&"/relative".parse().unwrap()).is_err());
+        assert_eq!(t.authority(), "[::1]:8080");
+        assert!(Target::from_uri(&"ftp://x/".parse().unwrap(), None).is_err());
+        assert!(Target::from_uri(&"/relative".parse().unwrap(), None).is_err());
+    }
+
+    fn via(url: &str) -> Proxy {
+        match proxy::ProxyUrl::parse(url).unwrap() {
+            Some(proxy::ProxyUrl::Via(p)) => p,
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pool_keys_separate_direct_and_each_proxy() {
+        let uri: http::Uri = "https://api.example.com/v1/x".parse().unwrap();
+        let key = |p: Option<&Proxy>| Target::from_uri(&uri, p).unwrap().key;
+        let a = via("http://proxy-a:3128");
+        let b = via("http://proxy-b:3128");
+        let a_socks = via("socks5://proxy-a:3128");
+        let a_user1 = via("http://u1:pw@proxy-a:3128");
+        let a_user2 = via("http://u2:pw@proxy-a:3128");
+        let keys = [
+            key(None),
+            key(Some(&a)),
+            key(Some(&b)),
+            key(Some(&a_socks)),
+            key(Some(&a_user1)),
+            key(Some(&a_user2)),
+        ];
+        for (i, x) in keys.iter().enumerate() {
+            for y in keys.iter().skip(i + 1) {
+                assert_ne!(x, y);
+            }
+        }
+        // The same proxy written twice shares connections; the key never holds the password.
+        assert_eq!(
+            key(Some(&a_user1)),
+            key(Some(&via("http://u1:pw@PROXY-A:3128/")))
+        );
+        assert!(!key(Some(&a_user1)).contains("pw"));
+        assert_eq!(
+            &*key(Some(&a)),
+            "https://api.example.com:443 via http://proxy-a:3128"
+        );
     }
 }

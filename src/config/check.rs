@@ -214,7 +214,9 @@ fn check_url(path: String, url: &mut String, required: bool) -> Result<(), Inval
     }
 }
 
-/// Trims `proxy` in place; it must be empty, `direct`, `none`, or a proxy URL with a host.
+/// Trims `proxy` in place; it must be empty, `direct`, `none`, or a proxy URL with a host, a
+/// port of 1-65535 if any, and well-formed %-escapes in its user info (the rules
+/// `upstream::proxy::ProxyUrl::parse` applies per request). Messages hide the user info.
 fn check_proxy(path: String, proxy: &mut String) -> Result<(), Invalid> {
     *proxy = proxy.trim().to_owned();
     let lower = proxy.to_ascii_lowercase();
@@ -222,12 +224,68 @@ fn check_proxy(path: String, proxy: &mut String) -> Result<(), Invalid> {
         return Ok(());
     }
     let ok = lower.split_once("://").is_some_and(|(scheme, rest)| {
-        matches!(scheme, "socks5" | "socks5h" | "http" | "https") && has_host(rest)
+        matches!(scheme, "socks5" | "socks5h" | "http" | "https")
+            && has_host(rest)
+            && proxy_authority_ok(rest)
     });
     if ok {
         Ok(())
     } else {
-        Err(invalid(path, PROXY_URL, proxy))
+        Err(invalid(path, PROXY_URL, &hide_userinfo(proxy)))
+    }
+}
+
+/// The port (if any) is 1-65535 in digits, and the user info's %-escapes decode to UTF-8.
+fn proxy_authority_ok(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (userinfo, host_port) = match authority.rsplit_once('@') {
+        Some((u, h)) => (u, h),
+        None => ("", authority),
+    };
+    let port = match host_port.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((_, "")) => "",
+            Some((_, after)) => match after.strip_prefix(':') {
+                Some(port) => port,
+                None => return false,
+            },
+            None => return false,
+        },
+        None => host_port.split_once(':').map_or("", |(_, port)| port),
+    };
+    let port_ok = port.is_empty()
+        || (port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0));
+    port_ok && decodes_to_utf8(userinfo)
+}
+
+/// Whether every `%` in `s` starts a two-hex-digit escape and the decoded bytes are UTF-8.
+fn decodes_to_utf8(s: &str) -> bool {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'%' {
+            out.push(b);
+            continue;
+        }
+        let hex = |b: Option<u8>| b.and_then(|b| char::from(b).to_digit(16));
+        let (Some(hi), Some(lo)) = (hex(bytes.next()), hex(bytes.next())) else {
+            return false;
+        };
+        out.extend(u8::try_from(hi * 16 + lo).ok());
+    }
+    String::from_utf8(out).is_ok()
+}
+
+/// `scheme://user:pass@host…` → `scheme://*****@host…`, so a rejected value can be shown.
+fn hide_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://*****@{host}{tail}"),
+        None => url.to_owned(),
     }
 }
 

@@ -438,6 +438,26 @@ fn bad_values_name_file_line_and_path() {
             r#"config.yaml:7: openai-compatibility[0].api-key-entries[1].proxy-url: expected a proxy URL (socks5://, socks5h://, http://, https://) or direct/none, got "ftp://p:21""#,
         ),
         (
+            "proxy-url: 'http://proxy:0'\n",
+            r#"config.yaml:1: proxy-url: expected a proxy URL (socks5://, socks5h://, http://, https://) or direct/none, got "http://proxy:0""#,
+        ),
+        (
+            "proxy-url: 'socks5://[::1]:99999'\n",
+            r#"config.yaml:1: proxy-url: expected a proxy URL (socks5://, socks5h://, http://, https://) or direct/none, got "socks5://[::1]:99999""#,
+        ),
+        (
+            "proxy-url: 'http://user:s3cret@proxy:port'\n",
+            r#"config.yaml:1: proxy-url: expected a proxy URL (socks5://, socks5h://, http://, https://) or direct/none, got "http://*****@proxy:port""#,
+        ),
+        (
+            "proxy-url: 'ftp://user:s3cret@proxy/x'\n",
+            r#"config.yaml:1: proxy-url: expected a proxy URL (socks5://, socks5h://, http://, https://) or direct/none, got "ftp://*****@proxy/x""#,
+        ),
+        (
+            "proxy-url: 'http://user:s3%zzcret@proxy'\n",
+            r#"config.yaml:1: proxy-url: expected a proxy URL (socks5://, socks5h://, http://, https://) or direct/none, got "http://*****@proxy""#,
+        ),
+        (
             "proxy-url: socks5://\n",
             r#"config.yaml:1: proxy-url: expected a proxy URL (socks5://, socks5h://, http://, https://) or direct/none, got "socks5://""#,
         ),
@@ -510,7 +530,7 @@ fn not_supported_line_lists_only_present_non_default_keys() {
     let loaded = ok(text);
     assert_eq!(
         loaded.warnings,
-        ["not supported yet: tls.enable, tls.cert, tls.key, request-retry, openai-compatibility.api-key-entries.proxy-url"]
+        ["not supported yet: tls.enable, tls.cert, tls.key, request-retry"]
     );
 }
 

@@ -17,12 +17,14 @@ use super::body::{Body, ChatRelay, RequestLog};
 use super::conn::{ConnState, InFlight};
 use super::Shutdown;
 use crate::auth::{self, Verdict};
+use crate::config::OpenAiCompatibility;
 use crate::error::{Error, Kind};
 use crate::protocol::{openai, Format};
 use crate::provider::openai_compat;
 use crate::route::{self, Endpoint, NoEndpoint};
 use crate::snapshot::{Shared, Snapshot};
 use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
+use crate::upstream::proxy::{self, Proxy};
 use crate::upstream::{self, Runtime, UpstreamError};
 
 /// Everything one core needs to serve requests. Owned by that core only.
@@ -166,9 +168,14 @@ async fn chat<R: Runtime>(
         .and_then(|k| entry.api_key_entries.get(k))
         .map(|e| &e.api_key);
     log.upstream = Some(entry.name.clone());
+    let proxy = proxy_for(snap, entry, pick.key)?;
     let up_body = chat.upstream_body(&pick.target.upstream_model);
     let up_req = openai_compat::build_request(entry, key, up_body, chat.stream)?;
-    let resp = w.client.send(up_req).await.map_err(upstream_error)?;
+    let resp = w
+        .client
+        .send(up_req, proxy.as_ref())
+        .await
+        .map_err(upstream_error)?;
     let limit = response_limit(snap);
 
     if !resp.head.status.is_success() {
@@ -243,6 +250,22 @@ async fn read_body<R: Runtime>(
         )),
         Some(Ok(c)) => Ok(c.to_bytes()),
     }
+}
+
+/// The proxy for a request to `entry` with key `key` (REFERENCE §9.2): the key's own
+/// `proxy-url`, else the global one; `direct`/`none` on the key bypasses the global proxy.
+fn proxy_for(
+    snap: &Snapshot,
+    entry: &OpenAiCompatibility,
+    key: Option<usize>,
+) -> Result<Option<Proxy>, Error> {
+    let own = key
+        .and_then(|k| entry.api_key_entries.get(k))
+        .map_or("", |e| e.proxy_url.as_str());
+    proxy::choose(own, &snap.config.proxy_url).map_err(|e| {
+        // Config validation should have caught it; the message names no credentials.
+        Error::new(Kind::Internal, format!("`{}` proxy-url: {e}", entry.name))
+    })
 }
 
 fn response_limit(snap: &Snapshot) -> usize {

@@ -1,5 +1,6 @@
 //! Shared integration-test support: a loopback mock upstream that records what it receives
-//! ([`MockUpstream`]) and a small HTTP/1.1 test client ([`send`], [`send_streaming`], [`raw_exchange`]).
+//! ([`MockUpstream`]), loopback CONNECT and SOCKS5 proxies ([`TestProxy`]), and a small HTTP/1.1
+//! test client ([`send`], [`send_streaming`], [`raw_exchange`]).
 //! Everything binds `127.0.0.1:0`, so tests run in parallel. Only [`gateway`] uses cliproxy
 //! itself (to start the real server in-process); a test binary pulls it all in with `mod support;`.
 // Not every test binary uses every helper or re-export.
@@ -13,12 +14,14 @@
 pub mod client;
 pub mod gateway;
 pub mod mock;
+pub mod proxy;
 mod tls;
 
 pub use client::{
     raw_exchange, send, send_streaming, sse_data_frames, Response, StreamingResponse,
 };
 pub use mock::{MockUpstream, Recorded, Reply};
+pub use proxy::TestProxy;
 
 /// First value of header `name` (matched case-insensitively) in a list of `(name, value)` pairs.
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
