@@ -2,3 +2,4 @@
 //! (raw bytes plus targeted patches). Pure: no I/O, no knowledge of providers.
 
 pub mod passthrough;
+pub mod payload;
