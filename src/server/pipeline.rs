@@ -23,6 +23,7 @@ use crate::provider::openai_compat;
 use crate::route::{self, Endpoint, NoEndpoint};
 use crate::snapshot::{Shared, Snapshot};
 use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
+use crate::translate::payload;
 use crate::upstream::{self, Runtime, UpstreamError};
 
 /// Everything one core needs to serve requests. Owned by that core only.
@@ -167,6 +168,15 @@ async fn chat<R: Runtime>(
         .map(|e| &e.api_key);
     log.upstream = Some(entry.name.clone());
     let up_body = chat.upstream_body(&pick.target.upstream_model);
+    let up_body = payload::apply(
+        &snap.payload,
+        "openai",
+        &pick.target.upstream_model,
+        &chat.model,
+        &body,
+        &up_body,
+    )?
+    .map_or(up_body, Bytes::from);
     let up_req = openai_compat::build_request(entry, key, up_body, chat.stream)?;
     let resp = w.client.send(up_req).await.map_err(upstream_error)?;
     let limit = response_limit(snap);
