@@ -76,11 +76,6 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "ampcode",
     "oauth-model-alias",
     "oauth-excluded-models",
-    "payload.default",
-    "payload.default-raw",
-    "payload.override",
-    "payload.override-raw",
-    "payload.filter",
 ];
 
 /// The whole config file. Keys are CLIProxyAPI v6.9.25's, spelled the same, plus

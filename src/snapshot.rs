@@ -1,6 +1,6 @@
 //! The immutable view of configuration every worker reads per request: the config itself plus
-//! what is derived from it once (client key digests, the model table). Swapped whole through
-//! `ArcSwap` on reload. Pure: built from a `Config`, no I/O.
+//! what is derived from it once (client key digests, the model table, compiled payload rules).
+//! Swapped whole through `ArcSwap` on reload. Pure: built from a `Config`, no I/O.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,6 +10,7 @@ use arc_swap::ArcSwap;
 use crate::auth::ClientKeys;
 use crate::config::Config;
 use crate::route;
+use crate::translate::payload;
 
 /// One consistent generation of configuration and everything derived from it.
 #[derive(Debug)]
@@ -20,6 +21,8 @@ pub struct Snapshot {
     pub keys: ClientKeys,
     /// Model id → upstream targets.
     pub routes: route::Table,
+    /// The `payload` rules, compiled.
+    pub payload: payload::Rules,
     /// Unix seconds when this snapshot was built (reported as `created` in model lists).
     pub created: u64,
 }
@@ -34,6 +37,7 @@ impl Snapshot {
         Snapshot {
             keys: ClientKeys::new(&config.api_keys),
             routes: route::Table::build(&config),
+            payload: payload::Rules::compile(&config.payload),
             config,
             created,
         }

@@ -3,4 +3,5 @@
 
 pub mod ids;
 pub mod passthrough;
+pub mod payload;
 pub mod thinking;

@@ -24,6 +24,7 @@ use crate::provider::openai_compat;
 use crate::route::{self, Endpoint, NoEndpoint};
 use crate::snapshot::{Shared, Snapshot};
 use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
+use crate::translate::payload;
 use crate::upstream::proxy::{self, Proxy};
 use crate::upstream::{self, Runtime, UpstreamError};
 
@@ -170,6 +171,15 @@ async fn chat<R: Runtime>(
     log.upstream = Some(entry.name.clone());
     let proxy = proxy_for(snap, entry, pick.key)?;
     let up_body = chat.upstream_body(&pick.target.upstream_model);
+    let up_body = payload::apply(
+        &snap.payload,
+        "openai",
+        &pick.target.upstream_model,
+        &chat.model,
+        &body,
+        &up_body,
+    )?
+    .map_or(up_body, Bytes::from);
     let up_req = openai_compat::build_request(entry, key, up_body, chat.stream)?;
     let resp = w
         .client
