@@ -4,4 +4,5 @@
 pub mod aggregate;
 pub mod ids;
 pub mod passthrough;
+pub mod responses;
 pub mod thinking;
