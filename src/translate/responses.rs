@@ -14,6 +14,12 @@
 //!   Thinking without a Responses signature is not sent upstream: with `store:false` a
 //!   reasoning item without encrypted content cannot be resolved. `Opaque { origin: Responses }`
 //!   blocks are replayed verbatim too.
+//! - **Other families' reasoning through a Responses client.** Claude / Gemini signatures and
+//!   Claude redacted thinking go to Responses clients as reasoning items whose
+//!   `encrypted_content` is tagged `cliproxy.v1:<family>:<signature|redacted>:<value>`. Codex
+//!   CLI sends such items back verbatim, so the next turn decodes them to their own family
+//!   again (a Claude tool loop with thinking keeps its signed blocks); like every signature
+//!   they are replayed only to that family, never to a Responses upstream.
 //! - **Namespaces.** Codex sends `namespace` tools (`multi_agent_v1` with nested functions) and
 //!   calls them back as `function_call { namespace, name }`. The IR has flat tools, so members
 //!   become `"<namespace>__<name>"` (as the Go reference does); encoders toward a Responses
@@ -162,7 +168,9 @@ fn responses_signature(raw: &str) -> ir::Signature {
     }
 }
 
-/// The IR thinking block for a reasoning item; `raw` is the item's JSON text.
+/// The IR block for a reasoning item; `raw` is the item's JSON text. The item's own
+/// encrypted content makes it a Responses-signed thinking block; a gateway-tagged one
+/// ([`foreign_encrypted`]) gives back the other family's signature or redacted thinking.
 fn thinking_from_item(item: &wire::Item<'_>, raw: &str) -> ir::Block {
     let mut text = item
         .summary
@@ -178,12 +186,84 @@ fn thinking_from_item(item: &wire::Item<'_>, raw: &str) -> ir::Block {
             text = join_summary(parts.iter());
         }
     }
-    let signature = item
-        .encrypted_content
-        .as_deref()
-        .filter(|e| !e.is_empty())
-        .map(|_| responses_signature(raw));
+    let signature = match item.encrypted_content.as_deref().filter(|e| !e.is_empty()) {
+        None => None,
+        Some(tagged) if tagged.starts_with(FOREIGN_TAG) => match parse_foreign(tagged) {
+            Some(Foreign::Signature(signature)) => Some(signature),
+            Some(Foreign::Redacted { data, origin }) => {
+                return ir::Block::RedactedThinking { data, origin };
+            }
+            // Tagged but unreadable: nobody can verify it.
+            None => None,
+        },
+        Some(_) => Some(responses_signature(raw)),
+    };
     ir::Block::Thinking { text, signature }
+}
+
+/// Marks `encrypted_content` the gateway wrote for another family's reasoning:
+/// `cliproxy.v1:<family>:<signature|redacted>:<value>`. Responses clients (Codex CLI) send
+/// reasoning items back verbatim, so a Claude or Gemini signature survives a turn through a
+/// Responses client and goes home to its own family again; [`thinking::for_target`] keeps it
+/// away from every other one, Responses upstreams included.
+///
+/// [`thinking::for_target`]: crate::translate::thinking::for_target
+const FOREIGN_TAG: &str = "cliproxy.v1:";
+
+/// Another family's reasoning, as carried in a tagged `encrypted_content`.
+enum Foreign {
+    Signature(ir::Signature),
+    Redacted { data: String, origin: ir::Family },
+}
+
+fn family_name(family: ir::Family) -> &'static str {
+    match family {
+        ir::Family::OpenAi => "openai",
+        ir::Family::Responses => "responses",
+        ir::Family::Claude => "claude",
+        ir::Family::Gemini => "gemini",
+    }
+}
+
+/// The tagged `encrypted_content` for another family's signature (`None` for a Responses one,
+/// which travels as its own item).
+fn foreign_signature(signature: &ir::Signature) -> Option<String> {
+    (signature.origin != ir::Family::Responses).then(|| {
+        format!(
+            "{FOREIGN_TAG}{}:signature:{}",
+            family_name(signature.origin),
+            signature.value
+        )
+    })
+}
+
+/// The tagged `encrypted_content` for redacted thinking.
+fn foreign_redacted(data: &str, origin: ir::Family) -> String {
+    format!("{FOREIGN_TAG}{}:redacted:{data}", family_name(origin))
+}
+
+/// Reads a tagged `encrypted_content`; `None` when it is not a readable tag.
+fn parse_foreign(encrypted: &str) -> Option<Foreign> {
+    let rest = encrypted.strip_prefix(FOREIGN_TAG)?;
+    let (family, rest) = rest.split_once(':')?;
+    let (kind, value) = rest.split_once(':')?;
+    let origin = match family {
+        "openai" => ir::Family::OpenAi,
+        "claude" => ir::Family::Claude,
+        "gemini" => ir::Family::Gemini,
+        _ => return None,
+    };
+    match kind {
+        "signature" => Some(Foreign::Signature(ir::Signature {
+            origin,
+            value: value.to_owned(),
+        })),
+        "redacted" => Some(Foreign::Redacted {
+            data: value.to_owned(),
+            origin,
+        }),
+        _ => None,
+    }
 }
 
 /// A 400 with `message`.

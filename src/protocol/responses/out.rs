@@ -244,7 +244,7 @@ pub enum OutOutput<'a> {
     Parts(Vec<OutPart<'a>>),
 }
 
-/// A reasoning item built from visible thinking (no encrypted content).
+/// A reasoning item built by the gateway (from another family's thinking).
 #[derive(Debug, Serialize)]
 pub struct OutReasoningItem<'a> {
     /// Always `reasoning`.
@@ -254,6 +254,10 @@ pub struct OutReasoningItem<'a> {
     pub id: &'a str,
     /// Summary parts.
     pub summary: Vec<OutSummary<'a>>,
+    /// Another family's signature or redacted thinking, tagged with its family, for the
+    /// client to send back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encrypted_content: Option<Cow<'a, str>>,
 }
 
 /// A reasoning summary part.

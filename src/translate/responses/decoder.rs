@@ -506,14 +506,13 @@ impl StreamDecoder {
                         .map_err(|e| upstream(format!("malformed message content: {e}")))?,
                     _ => Vec::new(),
                 };
-                for (j, part) in parts.iter().enumerate() {
+                for (j, part) in (0u64..).zip(&parts) {
                     let text = match part.kind.as_deref() {
                         Some("output_text") => part.text.as_deref(),
                         Some("refusal") => part.refusal.as_deref(),
                         _ => None,
                     };
                     if let Some(text) = text {
-                        let j = u64::try_from(j).unwrap_or(u64::MAX);
                         self.part_text(i, j, text, true, out);
                     }
                 }
@@ -572,18 +571,16 @@ impl StreamDecoder {
     ) -> Result<(), Error> {
         self.start(response, out);
         // Items that only the final response carries (no item events were streamed).
-        for (n, raw) in response
-            .and_then(|r| r.output.as_deref())
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
+        for (index, raw) in (0u64..).zip(
+            response
+                .and_then(|r| r.output.as_deref())
+                .unwrap_or_default(),
+        ) {
             let item: wire::Item<'_> = serde_json::from_str(raw.get())
                 .map_err(|e| upstream(format!("malformed Responses output item: {e}")))?;
-            let index = u64::try_from(n).ok();
-            let i = match self.find(item.id.as_deref(), index) {
+            let i = match self.find(item.id.as_deref(), Some(index)) {
                 Some(i) => i,
-                None => self.add_item(&item, index, out),
+                None => self.add_item(&item, Some(index), out),
             };
             self.complete_item(i, &item, raw.get(), out)?;
         }

@@ -5,10 +5,7 @@
 use bytes::BytesMut;
 use serde_json::value::RawValue;
 
-use super::{
-    response::{object, reasoning_item},
-    split_namespace, status_for_stop, usage_to_wire, wire,
-};
+use super::{response::reasoning_item, split_namespace, status_for_stop, usage_to_wire, wire};
 use crate::ir;
 use crate::protocol::sse;
 use crate::translate::ids;
@@ -27,7 +24,9 @@ use crate::translate::ids;
 /// id. A reasoning item that came from a Responses upstream is replayed in its
 /// `output_item.done` and in the final response exactly as the upstream sent it (its id is
 /// bound to its encrypted content), so its id there differs from the `rs_…` id its earlier
-/// events used; clients keep the item from `output_item.done`.
+/// events used; clients keep the item from `output_item.done`. Another family's signature
+/// rides in the item's tagged `encrypted_content` (see the module docs); redacted thinking,
+/// whose stream block does not name its family, is left out of streams.
 #[derive(Debug)]
 pub struct StreamEncoder {
     id: String,
@@ -37,8 +36,8 @@ pub struct StreamEncoder {
     seq: u64,
     started: bool,
     finished: bool,
-    /// Per IR block index.
-    blocks: Vec<Option<Block>>,
+    /// The blocks seen, with their IR index (a short list: no table sized by an index).
+    blocks: Vec<(usize, Block)>,
     next_output: usize,
     /// Finished output items, serialised, with their output index.
     done_items: Vec<(usize, Box<RawValue>)>,
@@ -63,8 +62,8 @@ enum BlockKind {
     Thinking {
         text: String,
         part_open: bool,
-        /// The upstream's raw reasoning item, from a Responses signature.
-        raw: Option<String>,
+        /// The block's signature: a Responses upstream's raw item, or another family's.
+        signature: Option<ir::Signature>,
     },
     Call {
         call_id: String,
@@ -143,9 +142,8 @@ impl StreamEncoder {
         let mut open: Vec<usize> = self
             .blocks
             .iter()
-            .enumerate()
-            .filter(|(_, b)| b.as_ref().is_some_and(|b| b.open))
-            .map(|(i, _)| i)
+            .filter(|(_, b)| b.open)
+            .map(|(i, _)| *i)
             .collect();
         open.sort_unstable();
         for index in open {
@@ -199,7 +197,7 @@ impl StreamEncoder {
 
     fn block_start(&mut self, index: usize, kind: &ir::BlockKind, out: &mut BytesMut) {
         self.start(out);
-        if self.blocks.get(index).is_some_and(Option::is_some) {
+        if self.blocks.iter().any(|(i, _)| *i == index) {
             return;
         }
         let (prefix, kind) = match kind {
@@ -214,7 +212,7 @@ impl StreamEncoder {
                 BlockKind::Thinking {
                     text: String::new(),
                     part_open: false,
-                    raw: None,
+                    signature: None,
                 },
             ),
             ir::BlockKind::ToolCall { id, name } => {
@@ -263,17 +261,12 @@ impl StreamEncoder {
                 write(&ev, out);
             }
         }
-        if self.blocks.len() <= index {
-            self.blocks.resize_with(index + 1, || None);
-        }
-        if let Some(slot) = self.blocks.get_mut(index) {
-            *slot = Some(block);
-        }
+        self.blocks.push((index, block));
     }
 
     fn delta(&mut self, index: usize, delta: &ir::Delta, out: &mut BytesMut) {
         let Self { blocks, seq, .. } = self;
-        let Some(Some(block)) = blocks.get_mut(index) else {
+        let Some((_, block)) = blocks.iter_mut().find(|(i, _)| *i == index) else {
             return;
         };
         if !block.open {
@@ -317,10 +310,8 @@ impl StreamEncoder {
                 ev.delta = Some(d);
                 write(&ev, out);
             }
-            (BlockKind::Thinking { raw, .. }, ir::Delta::Signature(sig))
-                if sig.origin == ir::Family::Responses && object(&sig.value).is_some() =>
-            {
-                *raw = Some(sig.value.clone());
+            (BlockKind::Thinking { signature, .. }, ir::Delta::Signature(sig)) => {
+                *signature = Some(sig.clone());
             }
             (BlockKind::Call { arguments, .. }, ir::Delta::ToolArguments(d)) => {
                 arguments.push_str(d);
@@ -342,7 +333,7 @@ impl StreamEncoder {
             done_items,
             ..
         } = self;
-        let Some(Some(block)) = blocks.get_mut(index) else {
+        let Some((_, block)) = blocks.iter_mut().find(|(i, _)| *i == index) else {
             return;
         };
         if !block.open {
@@ -488,6 +479,7 @@ fn added_item(block: &Block) -> wire::OutItem<'_> {
                 kind: "reasoning",
                 id: &block.item_id,
                 summary: Vec::new(),
+                encrypted_content: None,
             })
         }
     }
@@ -506,10 +498,9 @@ fn done_item(block: &Block) -> wire::OutItem<'_> {
                 annotations: wire::EmptyList,
             }],
         }),
-        BlockKind::Thinking { text, raw, .. } => match raw.as_deref().and_then(object) {
-            Some(raw) => wire::OutItem::Raw(raw),
-            None => reasoning_item(&block.item_id, text, None),
-        },
+        BlockKind::Thinking {
+            text, signature, ..
+        } => reasoning_item(&block.item_id, text, signature.as_ref()),
         BlockKind::Call {
             call_id,
             name,
@@ -528,6 +519,7 @@ fn done_item(block: &Block) -> wire::OutItem<'_> {
             kind: "reasoning",
             id: &block.item_id,
             summary: Vec::new(),
+            encrypted_content: None,
         }),
     }
 }

@@ -206,7 +206,7 @@ impl InputState {
                     ir::Block::Thinking { text, signature } => {
                         !text.is_empty() || signature.is_some()
                     }
-                    _ => false,
+                    _ => true,
                 };
                 if keep {
                     self.in_conversation = true;

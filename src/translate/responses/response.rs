@@ -5,8 +5,8 @@
 use serde_json::value::RawValue;
 
 use super::{
-    qualify, split_namespace, status_for_stop, stop_from_status, thinking_from_item, upstream,
-    usage_from_wire, usage_to_wire, wire,
+    foreign_redacted, foreign_signature, qualify, split_namespace, status_for_stop,
+    stop_from_status, thinking_from_item, upstream, usage_from_wire, usage_to_wire, wire,
 };
 use crate::error::Error;
 use crate::ir;
@@ -97,8 +97,11 @@ fn output_item(
         }
         Some("reasoning") => {
             let block = thinking_from_item(item, raw.get());
-            if matches!(&block, ir::Block::Thinking { text, signature } if !text.is_empty() || signature.is_some())
-            {
+            let keep = match &block {
+                ir::Block::Thinking { text, signature } => !text.is_empty() || signature.is_some(),
+                _ => true,
+            };
+            if keep {
                 out.push(block);
             }
         }
@@ -159,7 +162,7 @@ pub fn encode_response_with_namespaces(resp: &ir::Response, namespaces: &[String
         .map(|(i, b)| {
             let prefix = match b {
                 ir::Block::Text(_) => "msg_",
-                ir::Block::Thinking { .. } => "rs_",
+                ir::Block::Thinking { .. } | ir::Block::RedactedThinking { .. } => "rs_",
                 ir::Block::ToolCall { .. } => "fc_",
                 _ => "ig_",
             };
@@ -194,6 +197,14 @@ pub fn encode_response_with_namespaces(resp: &ir::Response, namespaces: &[String
             ir::Block::Thinking { text, signature } => {
                 output.push(reasoning_item(id, text, signature.as_ref()));
             }
+            ir::Block::RedactedThinking { data, origin } => {
+                output.push(wire::OutItem::Reasoning(wire::OutReasoningItem {
+                    kind: "reasoning",
+                    id,
+                    summary: Vec::new(),
+                    encrypted_content: Some(foreign_redacted(data, *origin).into()),
+                }));
+            }
             ir::Block::ToolCall {
                 id: call_id,
                 name,
@@ -226,8 +237,8 @@ pub fn encode_response_with_namespaces(resp: &ir::Response, namespaces: &[String
                     output.push(wire::OutItem::Raw(raw));
                 }
             }
-            // No Responses output shape: URL and file images, tool results, foreign opaque
-            // items and redacted thinking.
+            // No Responses output shape: URL and file images, tool results and foreign opaque
+            // items.
             _ => {}
         }
     }
@@ -246,7 +257,8 @@ pub fn encode_response_with_namespaces(resp: &ir::Response, namespaces: &[String
 }
 
 /// A reasoning output item: the upstream's own item replayed byte-exact when the thinking
-/// came from a Responses upstream, else one built from the visible text.
+/// came from a Responses upstream, else one built from the visible text, carrying another
+/// family's signature in a tagged `encrypted_content`.
 pub(super) fn reasoning_item<'a>(
     id: &'a str,
     text: &'a str,
@@ -266,6 +278,7 @@ pub(super) fn reasoning_item<'a>(
                 text,
             }]
         },
+        encrypted_content: signature.and_then(foreign_signature).map(Into::into),
     })
 }
 

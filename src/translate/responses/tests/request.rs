@@ -667,3 +667,46 @@ fn decoded_fixtures_round_trip_through_both_targets() {
         }
     }
 }
+
+#[test]
+fn other_families_reasoning_comes_back_home_and_never_goes_to_responses() {
+    let ir = decode_request(
+        br#"{"model":"m","input":[
+            {"role":"user","content":"hi"},
+            {"type":"reasoning","id":"rs_a","summary":[{"type":"summary_text","text":"Hmm."}],
+             "encrypted_content":"cliproxy.v1:claude:signature:EqQB:with:colons"},
+            {"type":"reasoning","id":"rs_b","summary":[],"encrypted_content":"cliproxy.v1:claude:redacted:opaque"},
+            {"type":"reasoning","id":"rs_c","summary":[{"type":"summary_text","text":"?"}],
+             "encrypted_content":"cliproxy.v1:martian:signature:x"},
+            {"type":"function_call","call_id":"toolu_1","name":"f","arguments":"{}"}
+        ]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        ir.messages[1].content,
+        vec![
+            ir::Block::Thinking {
+                text: "Hmm.".into(),
+                signature: Some(ir::Signature {
+                    origin: ir::Family::Claude,
+                    value: "EqQB:with:colons".into(),
+                }),
+            },
+            ir::Block::RedactedThinking {
+                data: "opaque".into(),
+                origin: ir::Family::Claude,
+            },
+            ir::Block::Thinking {
+                text: "?".into(),
+                signature: None,
+            },
+            call("toolu_1", "f", "{}"),
+        ]
+    );
+    let v = json(&encode_request(&ir, "up").unwrap());
+    assert_eq!(
+        v["input"].as_array().unwrap().len(),
+        2,
+        "only the user message and the call go to a Responses upstream: {v}"
+    );
+}

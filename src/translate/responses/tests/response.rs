@@ -188,13 +188,15 @@ fn foreign_blocks_become_plain_responses_items() {
             "incomplete_details": null,
             "model": "claude-alias",
             "output": [
-                {"type": "reasoning", "id": ids[0], "summary": [{"type": "summary_text", "text": "Let me think."}]},
-                {"type": "message", "id": ids[1], "status": "completed", "role": "assistant", "content": [
+                {"type": "reasoning", "id": ids[0], "summary": [{"type": "summary_text", "text": "Let me think."}],
+                 "encrypted_content": "cliproxy.v1:claude:signature:EqQBCkgIARABGAIiQL"},
+                {"type": "reasoning", "id": ids[1], "summary": [], "encrypted_content": "cliproxy.v1:claude:redacted:xx"},
+                {"type": "message", "id": ids[2], "status": "completed", "role": "assistant", "content": [
                     {"type": "output_text", "text": "Part one. ", "annotations": []},
                     {"type": "output_text", "text": "Part two.", "annotations": []}
                 ]},
-                {"type": "image_generation_call", "id": ids[2], "status": "completed", "result": "iVBORw0KGgo="},
-                {"type": "function_call", "id": ids[3], "status": "completed", "call_id": "toolu_01", "name": "multi_agent_v1__wait_agent", "arguments": "{\"agent_id\":\"a\"}"}
+                {"type": "image_generation_call", "id": ids[3], "status": "completed", "result": "iVBORw0KGgo="},
+                {"type": "function_call", "id": ids[4], "status": "completed", "call_id": "toolu_01", "name": "multi_agent_v1__wait_agent", "arguments": "{\"agent_id\":\"a\"}"}
             ],
             "usage": {
                 "input_tokens": 100,
@@ -205,7 +207,10 @@ fn foreign_blocks_become_plain_responses_items() {
             }
         })
     );
-    assert!(ids[0].starts_with("rs_") && ids[1].starts_with("msg_") && ids[3].starts_with("fc_"));
+    assert!(ids[0].starts_with("rs_") && ids[2].starts_with("msg_") && ids[4].starts_with("fc_"));
+    // What the client sends back decodes to the same blocks, each with its own family.
+    let back = decode_response(&encode_response(&resp)).unwrap();
+    assert_eq!(back.content, resp.content);
     assert_eq!(
         encode_response(&resp),
         encode_response(&resp),

@@ -400,7 +400,10 @@ fn foreign_reasoning_and_redacted_thinking_stream_to_clients() {
         last["output"][0]["summary"],
         serde_json::json!([{"type": "summary_text", "text": "Hmm."}])
     );
-    assert_eq!(last["output"][0].get("encrypted_content"), None);
+    assert_eq!(
+        last["output"][0]["encrypted_content"], "cliproxy.v1:claude:signature:EqQB",
+        "the Claude signature rides along, tagged with its family"
+    );
     assert_eq!(last["output"][1]["content"][0]["text"], "Yes.");
 }
 
@@ -413,4 +416,30 @@ fn client_stream_decodes_back_to_the_same_events() {
     let mut expected = events;
     expected[0] = start("resp_client_1", "my-codex");
     assert_eq!(back, expected);
+}
+
+#[test]
+fn client_stream_tolerates_bogus_indexes_and_repeated_events() {
+    let events = vec![
+        open(usize::MAX, ir::BlockKind::Text),
+        delta(usize::MAX, ir::Delta::Text("a".into())),
+        open(usize::MAX, ir::BlockKind::Thinking),
+        delta(7, ir::Delta::Text("never opened".into())),
+        delta(usize::MAX, ir::Delta::ToolArguments("wrong kind".into())),
+        stop(usize::MAX),
+        stop(usize::MAX),
+        start("late", "m"),
+        ir::Event::Finish {
+            stop: ir::StopReason::EndTurn,
+        },
+        ir::Event::Error {
+            message: "after the end".into(),
+        },
+    ];
+    let body = encode_stream(StreamEncoder::new("m", "resp_b"), &events);
+    let frames = check_client_stream(&body);
+    let last = &frames.last().unwrap().1;
+    assert_eq!(last["type"], "response.failed");
+    assert_eq!(last["response"]["output"][0]["content"][0]["text"], "a");
+    assert_eq!(frames.len(), 9);
 }
