@@ -5,6 +5,7 @@ pub mod claude;
 pub mod gemini;
 pub mod json;
 pub mod openai;
+pub mod responses;
 pub mod sse;
 
 use bytes::Bytes;

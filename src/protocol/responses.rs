@@ -1,0 +1,410 @@
+//! OpenAI Responses API wire shapes (`POST /v1/responses`, and the Codex backend that speaks
+//! the same dialect): requests, response objects and streaming events, as plain serde structs.
+//! Decoding types are flat and borrow from the body (`Cow`, `RawValue`) so opaque JSON such as
+//! tool schemas and reasoning items stays byte-exact; unknown fields are ignored. No I/O.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+mod out;
+
+pub use out::*;
+
+/// A `POST /v1/responses` body, as far as translation reads it.
+#[derive(Debug, Deserialize)]
+pub struct Request<'a> {
+    /// The model.
+    #[serde(borrow, default)]
+    pub model: Option<Cow<'a, str>>,
+    /// A system (developer) message placed before the input; a string.
+    #[serde(borrow, default)]
+    pub instructions: Option<&'a RawValue>,
+    /// A string (one user message) or an array of input items.
+    #[serde(borrow, default)]
+    pub input: Option<&'a RawValue>,
+    /// Tool definitions.
+    #[serde(borrow, default)]
+    pub tools: Option<Vec<Tool<'a>>>,
+    /// `"auto"`, `"none"`, `"required"` or an object such as `{"type":"function","name"}`.
+    #[serde(borrow, default)]
+    pub tool_choice: Option<&'a RawValue>,
+    /// Whether several tool calls may come in one turn.
+    #[serde(default)]
+    pub parallel_tool_calls: Option<bool>,
+    /// Output token limit, reasoning included.
+    #[serde(default)]
+    pub max_output_tokens: Option<u64>,
+    /// Temperature.
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    /// Nucleus sampling.
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    /// Reasoning settings.
+    #[serde(borrow, default)]
+    pub reasoning: Option<ReasoningConfig<'a>>,
+    /// Text output settings (structured output).
+    #[serde(borrow, default)]
+    pub text: Option<TextConfig<'a>>,
+    /// The prompt-cache routing key (Codex sends its session id here).
+    #[serde(borrow, default)]
+    pub prompt_cache_key: Option<Cow<'a, str>>,
+    /// End-user id.
+    #[serde(borrow, default)]
+    pub user: Option<Cow<'a, str>>,
+    /// Whether the client wants a stream.
+    #[serde(default)]
+    pub stream: Option<bool>,
+    /// Server-side conversation state, which a stateless gateway cannot honour.
+    #[serde(borrow, default)]
+    pub previous_response_id: Option<Cow<'a, str>>,
+    /// A stored conversation, which a stateless gateway cannot honour.
+    #[serde(borrow, default)]
+    pub conversation: Option<&'a RawValue>,
+    /// A stored prompt template, which a stateless gateway cannot honour.
+    #[serde(borrow, default)]
+    pub prompt: Option<&'a RawValue>,
+}
+
+/// A tool definition: `function`, or a `namespace` grouping nested tools, or a hosted tool
+/// (`web_search`, `file_search`, ...) that translation drops.
+#[derive(Debug, Deserialize)]
+pub struct Tool<'a> {
+    /// `function`, `namespace`, `custom`, `web_search`, ...
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    /// The tool (or namespace) name.
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    /// Description.
+    #[serde(borrow, default)]
+    pub description: Option<Cow<'a, str>>,
+    /// JSON Schema of the arguments, raw.
+    #[serde(borrow, default)]
+    pub parameters: Option<&'a RawValue>,
+    /// Strict schema validation (not kept by the IR).
+    #[serde(default)]
+    pub strict: Option<bool>,
+    /// A namespace's member tools.
+    #[serde(borrow, default)]
+    pub tools: Option<Vec<Tool<'a>>>,
+}
+
+/// An object `tool_choice`: `{type:function,name}`, `{type:allowed_tools,mode}` or a hosted
+/// tool type.
+#[derive(Debug, Deserialize)]
+pub struct ToolChoiceObject<'a> {
+    /// `function`, `allowed_tools`, `web_search`, ...
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    /// The function name.
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    /// The function's namespace.
+    #[serde(borrow, default)]
+    pub namespace: Option<Cow<'a, str>>,
+    /// `auto` or `required`, for `allowed_tools`.
+    #[serde(borrow, default)]
+    pub mode: Option<Cow<'a, str>>,
+}
+
+/// `reasoning` request settings.
+#[derive(Debug, Deserialize)]
+pub struct ReasoningConfig<'a> {
+    /// `none`, `minimal`, `low`, `medium`, `high`, `xhigh`.
+    #[serde(borrow, default)]
+    pub effort: Option<Cow<'a, str>>,
+    /// `auto`, `concise` or `detailed`: summaries are wanted.
+    #[serde(borrow, default)]
+    pub summary: Option<Cow<'a, str>>,
+    /// The deprecated name of `summary`.
+    #[serde(borrow, default)]
+    pub generate_summary: Option<Cow<'a, str>>,
+}
+
+/// `text` request settings.
+#[derive(Debug, Deserialize)]
+pub struct TextConfig<'a> {
+    /// The output format.
+    #[serde(borrow, default)]
+    pub format: Option<TextFormat<'a>>,
+}
+
+/// `text.format`: `{type:text}`, `{type:json_object}` or `{type:json_schema,name,schema,strict}`.
+#[derive(Debug, Deserialize)]
+pub struct TextFormat<'a> {
+    /// `text`, `json_object` or `json_schema`.
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    /// Schema name.
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    /// The schema, raw.
+    #[serde(borrow, default)]
+    pub schema: Option<&'a RawValue>,
+    /// Strict schema adherence.
+    #[serde(default)]
+    pub strict: Option<bool>,
+}
+
+/// One input or output item, flattened over every item type the translator reads (`message`,
+/// `function_call`, `function_call_output`, `reasoning`, ...). Flat rather than an internally
+/// tagged enum because serde buffers tagged enums, which breaks borrowed `RawValue`s.
+#[derive(Debug, Deserialize)]
+pub struct Item<'a> {
+    /// The item type; absent on "easy" input messages that only have `role` and `content`.
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    /// The item id (ignored on input; kept for mapping stream events to items).
+    #[serde(borrow, default)]
+    pub id: Option<Cow<'a, str>>,
+    /// Message role: `user`, `assistant`, `system` or `developer`.
+    #[serde(borrow, default)]
+    pub role: Option<Cow<'a, str>>,
+    /// Message content (a string or an array of parts) or reasoning text parts.
+    #[serde(borrow, default)]
+    pub content: Option<&'a RawValue>,
+    /// Function call id.
+    #[serde(borrow, default)]
+    pub call_id: Option<Cow<'a, str>>,
+    /// Function name.
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    /// The namespace of a namespaced function.
+    #[serde(borrow, default)]
+    pub namespace: Option<Cow<'a, str>>,
+    /// Function call arguments: JSON text inside a string.
+    #[serde(borrow, default)]
+    pub arguments: Option<Cow<'a, str>>,
+    /// Function call output: a string or an array of content parts.
+    #[serde(borrow, default)]
+    pub output: Option<&'a RawValue>,
+    /// Reasoning summary parts.
+    #[serde(borrow, default)]
+    pub summary: Option<Vec<TextPart<'a>>>,
+    /// Encrypted reasoning, replayable to the same family only.
+    #[serde(borrow, default)]
+    pub encrypted_content: Option<Cow<'a, str>>,
+    /// Item status (`in_progress`, `completed`, `incomplete`).
+    #[serde(borrow, default)]
+    pub status: Option<Cow<'a, str>>,
+    /// An `image_generation_call`'s base64 image.
+    #[serde(borrow, default)]
+    pub result: Option<Cow<'a, str>>,
+}
+
+/// A `{type, text}` part: reasoning `summary_text` and `reasoning_text`.
+#[derive(Debug, Deserialize)]
+pub struct TextPart<'a> {
+    /// `summary_text` or `reasoning_text`.
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    /// The text.
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+}
+
+/// A message content part, flattened over `input_text`, `output_text`, `refusal`,
+/// `input_image`, `input_file`, ...
+#[derive(Debug, Deserialize)]
+pub struct ContentPart<'a> {
+    /// The part type.
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    /// Text of `input_text` / `output_text`.
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+    /// Text of a `refusal`.
+    #[serde(borrow, default)]
+    pub refusal: Option<Cow<'a, str>>,
+    /// An image URL (https or data URL); some clients send `{url}` instead of a string.
+    #[serde(borrow, default)]
+    pub image_url: Option<&'a RawValue>,
+    /// An uploaded file id.
+    #[serde(borrow, default)]
+    pub file_id: Option<Cow<'a, str>>,
+}
+
+/// `image_url` sent as an object (`{"url": ...}`), as some clients do.
+#[derive(Debug, Deserialize)]
+pub struct ImageUrlObject<'a> {
+    /// The URL.
+    #[serde(borrow, default)]
+    pub url: Option<Cow<'a, str>>,
+}
+
+/// A response object (non-stream body, and the `response` of lifecycle stream events).
+#[derive(Debug, Deserialize)]
+pub struct Response<'a> {
+    /// Response id.
+    #[serde(borrow, default)]
+    pub id: Option<Cow<'a, str>>,
+    /// Unix seconds (the API documents a number; some servers send a float).
+    #[serde(default)]
+    pub created_at: Option<f64>,
+    /// Model.
+    #[serde(borrow, default)]
+    pub model: Option<Cow<'a, str>>,
+    /// `completed`, `incomplete`, `failed`, `in_progress`, ...
+    #[serde(borrow, default)]
+    pub status: Option<Cow<'a, str>>,
+    /// Output items, raw (reasoning items are kept byte-exact).
+    #[serde(borrow, default)]
+    pub output: Option<Vec<&'a RawValue>>,
+    /// Token usage.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// Why the response is incomplete.
+    #[serde(borrow, default)]
+    pub incomplete_details: Option<IncompleteDetails<'a>>,
+    /// Why the response failed.
+    #[serde(borrow, default)]
+    pub error: Option<ErrorObject<'a>>,
+}
+
+/// Token usage.
+#[derive(Debug, Default, Deserialize)]
+pub struct Usage {
+    /// Prompt tokens, cached ones included.
+    #[serde(default)]
+    pub input_tokens: Option<u64>,
+    /// Prompt token breakdown.
+    #[serde(default)]
+    pub input_tokens_details: Option<InputTokensDetails>,
+    /// Output tokens, reasoning included.
+    #[serde(default)]
+    pub output_tokens: Option<u64>,
+    /// Output token breakdown.
+    #[serde(default)]
+    pub output_tokens_details: Option<OutputTokensDetails>,
+    /// Total.
+    #[serde(default)]
+    pub total_tokens: Option<u64>,
+}
+
+/// `usage.input_tokens_details`.
+#[derive(Debug, Default, Deserialize)]
+pub struct InputTokensDetails {
+    /// Prompt tokens read from the cache.
+    #[serde(default)]
+    pub cached_tokens: Option<u64>,
+    /// Prompt tokens written to the cache.
+    #[serde(default)]
+    pub cache_write_tokens: Option<u64>,
+}
+
+/// `usage.output_tokens_details`.
+#[derive(Debug, Default, Deserialize)]
+pub struct OutputTokensDetails {
+    /// Output tokens spent reasoning.
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
+}
+
+/// `incomplete_details`.
+#[derive(Debug, Deserialize)]
+pub struct IncompleteDetails<'a> {
+    /// `max_output_tokens` or `content_filter`.
+    #[serde(borrow, default)]
+    pub reason: Option<Cow<'a, str>>,
+}
+
+/// An error object (`response.error`, or the body of an `error` event).
+#[derive(Debug, Deserialize)]
+pub struct ErrorObject<'a> {
+    /// Error code.
+    #[serde(borrow, default)]
+    pub code: Option<Cow<'a, str>>,
+    /// Message.
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
+}
+
+/// One streaming event's `data`, flattened over every event type the decoder reads.
+#[derive(Debug, Deserialize)]
+pub struct StreamEvent<'a> {
+    /// The event type, e.g. `response.output_text.delta`.
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    /// The response, on lifecycle events.
+    #[serde(borrow, default)]
+    pub response: Option<Response<'a>>,
+    /// The item, on `response.output_item.added` / `.done`, raw.
+    #[serde(borrow, default)]
+    pub item: Option<&'a RawValue>,
+    /// The output item's position.
+    #[serde(default)]
+    pub output_index: Option<u64>,
+    /// The output item's id.
+    #[serde(borrow, default)]
+    pub item_id: Option<Cow<'a, str>>,
+    /// The content part's position inside a message.
+    #[serde(default)]
+    pub content_index: Option<u64>,
+    /// The summary part's position inside a reasoning item.
+    #[serde(default)]
+    pub summary_index: Option<u64>,
+    /// Incremental text or arguments.
+    #[serde(borrow, default)]
+    pub delta: Option<Cow<'a, str>>,
+    /// Full text, on `*.done` text events.
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+    /// Full arguments, on `response.function_call_arguments.done`.
+    #[serde(borrow, default)]
+    pub arguments: Option<Cow<'a, str>>,
+    /// The part, on `response.content_part.*` events.
+    #[serde(borrow, default)]
+    pub part: Option<ContentPart<'a>>,
+    /// The error message, on `error` events.
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
+    /// The error code, on `error` events.
+    #[serde(borrow, default)]
+    pub code: Option<Cow<'a, str>>,
+    /// A nested error object, as some servers send on `error` events.
+    #[serde(borrow, default)]
+    pub error: Option<ErrorObject<'a>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_items_keep_raw_values_borrowed() {
+        let body = r#"{"type":"function_call_output","call_id":"c1","output":[{"type":"input_text","text":"ok"}]}"#;
+        let item: Item<'_> = serde_json::from_str(body).unwrap();
+        assert_eq!(item.kind.as_deref(), Some("function_call_output"));
+        assert_eq!(
+            item.output.map(RawValue::get),
+            Some(r#"[{"type":"input_text","text":"ok"}]"#)
+        );
+    }
+
+    #[test]
+    fn out_parts_are_tagged() {
+        let parts = [
+            OutPart::InputText { text: "a" },
+            OutPart::OutputText {
+                text: "b",
+                annotations: EmptyList,
+            },
+            OutPart::InputImageFile {
+                file_id: "file-1",
+                detail: "auto",
+            },
+        ];
+        let v = serde_json::to_value(parts).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"type": "input_text", "text": "a"},
+                {"type": "output_text", "text": "b", "annotations": []},
+                {"type": "input_image", "file_id": "file-1", "detail": "auto"},
+            ])
+        );
+    }
+}
