@@ -10,6 +10,9 @@ mod response;
 pub mod schema;
 mod stream;
 
+#[cfg(test)]
+mod tests;
+
 pub use cli::{unwrap_cli_response, wrap_cli_request};
 pub use request::{decode_count_tokens, decode_request, encode_request};
 pub use response::{decode_response, encode_count_tokens_response, encode_response};
