@@ -626,3 +626,136 @@ fn the_stream_decoder_reads_the_cloud_code_assist_envelope() {
         .unwrap_err();
     assert_eq!(err.kind, Kind::UpstreamProtocol);
 }
+
+#[test]
+fn a_signature_on_a_thought_part_ends_its_thinking_block() {
+    let mut dec = StreamDecoder::new();
+    let mut out = Vec::new();
+    for data in [
+        r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"a","thought":true}]}}],"responseId":"r"}"#,
+        r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"b","thought":true,"thoughtSignature":"S"}]}}]}"#,
+        r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"c","thought":true}]}}]}"#,
+        r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"answer"}]},"finishReason":"STOP"}]}"#,
+    ] {
+        let frame = format!("data: {data}\r\n\r\n");
+        dec.push(&sse::parse(frame.as_bytes()), &mut out).unwrap();
+    }
+    use crate::ir::{BlockKind, Delta, Event, StopReason};
+    assert_eq!(
+        out,
+        vec![
+            Event::Start {
+                id: "r".into(),
+                model: String::new()
+            },
+            Event::BlockStart {
+                index: 0,
+                kind: BlockKind::Thinking
+            },
+            Event::Delta {
+                index: 0,
+                delta: Delta::Thinking("a".into())
+            },
+            Event::Delta {
+                index: 0,
+                delta: Delta::Thinking("b".into())
+            },
+            Event::Delta {
+                index: 0,
+                delta: Delta::Signature(sig(Family::Gemini, "S").unwrap())
+            },
+            Event::BlockStop { index: 0 },
+            Event::BlockStart {
+                index: 1,
+                kind: BlockKind::Thinking
+            },
+            Event::Delta {
+                index: 1,
+                delta: Delta::Thinking("c".into())
+            },
+            Event::BlockStop { index: 1 },
+            Event::BlockStart {
+                index: 2,
+                kind: BlockKind::Text
+            },
+            Event::Delta {
+                index: 2,
+                delta: Delta::Text("answer".into())
+            },
+            Event::BlockStop { index: 2 },
+            Event::Finish {
+                stop: StopReason::EndTurn
+            },
+        ]
+    );
+}
+
+#[test]
+fn the_stream_encoder_places_gemini_signatures_and_drops_foreign_ones() {
+    use crate::ir::{BlockKind, Delta, Event};
+    use crate::translate::gemini::StreamEncoder;
+    let events = vec![
+        Event::BlockStart {
+            index: 0,
+            kind: BlockKind::Thinking,
+        },
+        Event::Delta {
+            index: 0,
+            delta: Delta::Thinking("t".into()),
+        },
+        Event::Delta {
+            index: 0,
+            delta: Delta::Signature(sig(Family::Gemini, "S1").unwrap()),
+        },
+        Event::BlockStop { index: 0 },
+        Event::BlockStart {
+            index: 1,
+            kind: BlockKind::Thinking,
+        },
+        Event::Delta {
+            index: 1,
+            delta: Delta::Signature(sig(Family::Gemini, "S2").unwrap()),
+        },
+        Event::BlockStop { index: 1 },
+        Event::BlockStart {
+            index: 2,
+            kind: BlockKind::Text,
+        },
+        Event::Delta {
+            index: 2,
+            delta: Delta::Text("x".into()),
+        },
+        Event::BlockStop { index: 2 },
+        Event::BlockStart {
+            index: 3,
+            kind: BlockKind::Thinking,
+        },
+        Event::Delta {
+            index: 3,
+            delta: Delta::Signature(sig(Family::Claude, "C").unwrap()),
+        },
+        Event::BlockStop { index: 3 },
+    ];
+    let mut enc = StreamEncoder::new("m", "r");
+    let mut out = bytes::BytesMut::new();
+    for ev in &events {
+        enc.push(ev, &mut out);
+    }
+    enc.finish(&mut out);
+    let parts: Vec<Value> = super::streams::sse_chunks(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["candidates"][0]["content"]["parts"][0].clone())
+        .collect();
+    assert_eq!(
+        parts,
+        vec![
+            json!({"text": "t", "thought": true}),
+            json!({"text": "", "thought": true, "thoughtSignature": "S1"}),
+            json!({"text": "", "thoughtSignature": "S2"}),
+            json!({"text": "x"}),
+        ],
+        "no final chunk without a finish or usage; Claude's signature is dropped"
+    );
+}
