@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod count;
+pub mod gemini;
 pub mod ids;
 pub mod passthrough;
 pub mod payload;

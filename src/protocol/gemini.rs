@@ -1,18 +1,35 @@
-//! Google Gemini wire shapes the gateway itself produces: error bodies.
-//! No routing, no I/O.
+//! Google Gemini wire shapes: the `generateContent` request and response bodies (shared by
+//! AI Studio, Vertex and the Cloud Code Assist envelope), and the error bodies the gateway
+//! itself produces. Plain serde types, borrowed from the body; no routing, no I/O.
+//! Snake_case spellings (`system_instruction`, `inline_data`, …) are accepted on decode.
+
+mod request;
+mod response;
+
+use std::borrow::Cow;
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::{Error, Kind};
 
+pub use request::{
+    Blob, Content, FileData, FunctionCall, FunctionCallingConfig, FunctionDeclaration,
+    FunctionResponse, GenerationConfig, Part, Request, ThinkingConfig, Tool, ToolConfig,
+};
+pub use response::{
+    Candidate, CountTokensRequest, CountTokensResponse, ErrorBody, PromptFeedback, Response,
+    UsageMetadata,
+};
+
 #[derive(Serialize)]
 struct ErrorEnvelope<'a> {
-    error: ErrorBody<'a>,
+    error: ErrorBodyOut<'a>,
 }
 
 #[derive(Serialize)]
-struct ErrorBody<'a> {
+struct ErrorBodyOut<'a> {
     code: u16,
     message: &'a str,
     status: &'static str,
@@ -29,7 +46,7 @@ pub fn error_body(err: &Error) -> Bytes {
         Kind::Internal => "INTERNAL",
     };
     let env = ErrorEnvelope {
-        error: ErrorBody {
+        error: ErrorBodyOut {
             code: err.status().as_u16(),
             message: &err.message,
             status,
@@ -38,6 +55,52 @@ pub fn error_body(err: &Error) -> Bytes {
     serde_json::to_vec(&env)
         .map(Bytes::from)
         .unwrap_or_default()
+}
+
+/// Opaque JSON (tool arguments, schemas, function responses): borrowed from the body when
+/// decoding, owned or borrowed from the IR when encoding, always byte-exact text.
+pub type Raw<'a> = Cow<'a, RawValue>;
+
+/// Deserializes an optional [`Raw`] without copying: serde's own `Cow` impl always allocates.
+/// Works with the borrowing deserializers (`from_slice`, `from_str`) the codecs use.
+pub(crate) fn borrow_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Raw<'de>>, D::Error> {
+    Option::<&'de RawValue>::deserialize(d).map(|o| o.map(Cow::Borrowed))
+}
+
+/// Deserializes an optional count that clients may write as `64` or `64.0`.
+pub(crate) fn lenient_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let Some(n) = Option::<f64>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if n.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&n) {
+        return Err(serde::de::Error::custom(format!(
+            "expected a non-negative integer, got {n}"
+        )));
+    }
+    // In range and integral: the cast is exact.
+    Ok(Some(n as u32))
+}
+
+/// Deserializes an optional signed integer that clients may write as `7` or `7.0`.
+pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(v) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(i) = v.as_i64() {
+        return Ok(Some(i));
+    }
+    match v.as_f64() {
+        // 2^63 as f64 is exact; anything below it and integral converts exactly.
+        Some(f)
+            if f.fract() == 0.0
+                && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) =>
+        {
+            Ok(Some(f as i64))
+        }
+        _ => Err(serde::de::Error::custom(format!(
+            "expected an integer, got {v}"
+        ))),
+    }
 }
 
 #[cfg(test)]
