@@ -1,6 +1,7 @@
 //! Translation between wire formats. Same-format traffic takes the passthrough lane
 //! (raw bytes plus targeted patches). Pure: no I/O, no knowledge of providers.
 
+pub mod claude;
 pub mod ids;
 pub mod passthrough;
 pub mod thinking;
