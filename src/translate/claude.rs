@@ -3,6 +3,7 @@
 //! signature replay, thinking constraints, usage without cache tokens) live here.
 //! Pure: no I/O, no knowledge of providers or credentials.
 
+mod encode;
 mod request;
 mod response;
 mod stream;
@@ -10,10 +11,11 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
-pub use request::{
+pub use encode::{
     AUTO_THINKING_BUDGET, DEFAULT_MAX_TOKENS, DEFAULT_MAX_TOKENS_THINKING,
-    LEADING_USER_PLACEHOLDER, MIN_THINKING_BUDGET, SCHEMA_NAME,
+    LEADING_USER_PLACEHOLDER, MIN_THINKING_BUDGET,
 };
+pub use request::SCHEMA_NAME;
 pub use stream::{StreamDecoder, StreamEncoder};
 
 use crate::error::{Error, Kind};
@@ -79,7 +81,7 @@ pub fn decode_count_tokens(body: &[u8]) -> Result<ir::Request, Error> {
 /// # Errors
 /// As [`encode_request_with`].
 pub fn encode_request(req: &ir::Request, upstream_model: &str) -> Result<Vec<u8>, Error> {
-    request::encode(req, upstream_model, &EncodeOptions::default(), false)
+    encode::encode(req, upstream_model, &EncodeOptions::default(), false)
 }
 
 /// Encodes a request for a Claude upstream.
@@ -114,7 +116,7 @@ pub fn encode_request_with(
     upstream_model: &str,
     options: &EncodeOptions,
 ) -> Result<Vec<u8>, Error> {
-    request::encode(req, upstream_model, options, false)
+    encode::encode(req, upstream_model, options, false)
 }
 
 /// Encodes a `POST /v1/messages/count_tokens` body for a Claude upstream: as
@@ -128,7 +130,7 @@ pub fn encode_count_tokens_request(
     upstream_model: &str,
     options: &EncodeOptions,
 ) -> Result<Vec<u8>, Error> {
-    request::encode(req, upstream_model, options, true)
+    encode::encode(req, upstream_model, options, true)
 }
 
 /// Reads the `input_tokens` of an upstream count_tokens answer.

@@ -1,7 +1,8 @@
 //! Anthropic Messages non-streamed responses ↔ IR: decoding an upstream `message` body and
 //! encoding an IR response for a Claude client. No I/O.
 
-use super::request::{decode_block, tool_input};
+use super::encode::tool_input;
+use super::request::decode_block;
 use super::{decode_stop, decode_usage, encode_stop, encode_usage, upstream};
 use crate::error::{Error, Kind};
 use crate::ir::{self, Family};

@@ -10,6 +10,7 @@
     reason = "tests"
 )]
 
+mod encode;
 mod props;
 mod request;
 mod response;
@@ -136,6 +137,11 @@ fn encode_stream(events: &[ir::Event], model: &str, id: &str) -> Vec<u8> {
     }
     enc.finish(&mut out);
     out.to_vec()
+}
+
+/// A request fixture, decoded.
+fn request_fixture(name: &str) -> ir::Request {
+    decode_request(&fixture(&format!("request/{name}.json"))).unwrap()
 }
 
 fn text(s: &str) -> ir::Block {
