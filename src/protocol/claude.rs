@@ -6,10 +6,10 @@ mod request;
 mod response;
 
 pub use request::{
-    BlockOut, ContentBlock, EmptyObject, ImageSource, ImageSourceOut, InputOut, MessageParam,
-    MessageParamOut, Metadata, MetadataOut, OutputConfig, OutputConfigOut, OutputFormat,
-    OutputFormatOut, Request, RequestOut, TextOut, Thinking, ThinkingOut, Tool, ToolChoice,
-    ToolChoiceOut, ToolOut, Typed,
+    BlockOut, CacheControl, ContentBlock, EmptyObject, ImageSource, ImageSourceOut, InputOut,
+    MessageParam, MessageParamOut, Metadata, MetadataOut, OutputConfig, OutputConfigOut,
+    OutputFormat, OutputFormatOut, Request, RequestOut, TextOut, Thinking, ThinkingOut, Tool,
+    ToolChoice, ToolChoiceOut, ToolOut, Typed,
 };
 pub use response::{
     CountTokens, DeltaOut, ErrorInfo, ErrorOut, Message, MessageDeltaOut, MessageOut, StreamDelta,

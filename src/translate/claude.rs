@@ -38,6 +38,11 @@ pub struct EncodeOptions {
     /// auto → adaptive without effort, none → disabled); without it every level becomes a
     /// `budget_tokens` via the level table and `none` omits `thinking`.
     pub adaptive_thinking: bool,
+    /// Mark prompt-cache breakpoints (`cache_control: {type: "ephemeral"}`) on the last tool,
+    /// the last system block and the last cacheable block of the last message, as the reference
+    /// project does when a client sent none. The IR carries no breakpoints, so without this a
+    /// body encoded from the IR is never served from Anthropic's prompt cache.
+    pub auto_cache: bool,
 }
 
 /// Whether an `anthropic-beta` header value (comma-separated flags) enables mid-conversation
@@ -76,7 +81,7 @@ pub fn decode_count_tokens(body: &[u8]) -> Result<ir::Request, Error> {
 }
 
 /// Encodes a request for a Claude upstream with default [`EncodeOptions`] (no mid-conversation
-/// system messages, thinking as a budget). See [`encode_request_with`].
+/// system messages, thinking as a budget, no cache breakpoints). See [`encode_request_with`].
 ///
 /// # Errors
 /// As [`encode_request_with`].
@@ -107,6 +112,7 @@ pub fn encode_request(req: &ir::Request, upstream_model: &str) -> Result<Vec<u8>
 ///   `parallel_tool_calls: false` → `disable_parallel_tool_use`.
 /// - A JSON schema goes to `output_config.format`; JSON-object mode has no Claude equivalent
 ///   and is dropped, as are seed and the penalties.
+/// - Prompt-cache breakpoints are added only with [`EncodeOptions::auto_cache`].
 ///
 /// # Errors
 /// `InvalidRequest` for `n > 1`, an `Image::File`, a tool or response schema that is not JSON,

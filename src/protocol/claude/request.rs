@@ -258,6 +258,17 @@ pub struct TextOut<'a> {
     pub kind: &'static str,
     /// The text.
     pub text: &'a str,
+    /// A prompt-cache breakpoint after this block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<CacheControl>,
+}
+
+/// `cache_control`: a prompt-cache breakpoint (`{"type": "ephemeral"}`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CacheControl {
+    /// Always `ephemeral`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 /// One message written upstream.
@@ -277,11 +288,17 @@ pub enum BlockOut<'a> {
     Text {
         /// The text.
         text: &'a str,
+        /// A prompt-cache breakpoint after this block.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// An image.
     Image {
         /// Where it comes from.
         source: ImageSourceOut<'a>,
+        /// A prompt-cache breakpoint after this block.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// A tool call.
     ToolUse {
@@ -291,6 +308,9 @@ pub enum BlockOut<'a> {
         name: &'a str,
         /// Arguments object.
         input: InputOut<'a>,
+        /// A prompt-cache breakpoint after this block.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// A tool result.
     ToolResult {
@@ -301,6 +321,9 @@ pub enum BlockOut<'a> {
         /// Whether the tool failed (omitted when false).
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         is_error: bool,
+        /// A prompt-cache breakpoint after this block.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// Visible reasoning with its signature.
     Thinking {
@@ -361,6 +384,9 @@ pub struct ToolOut<'a> {
     pub description: Option<&'a str>,
     /// Input JSON Schema, raw.
     pub input_schema: &'a RawValue,
+    /// A prompt-cache breakpoint after the tool definitions up to this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<CacheControl>,
 }
 
 /// `tool_choice` written upstream.

@@ -70,7 +70,13 @@ pub(super) fn encode(
                 });
                 if opts.mid_conversation_system && !turns.0.is_empty() {
                     for t in texts {
-                        turns.push("system", claude::BlockOut::Text { text: t });
+                        turns.push(
+                            "system",
+                            claude::BlockOut::Text {
+                                text: t,
+                                cache_control: None,
+                            },
+                        );
                     }
                 } else {
                     system.extend(texts.map(text_out));
@@ -107,12 +113,13 @@ pub(super) fn encode(
                 role: "user",
                 content: vec![claude::BlockOut::Text {
                     text: LEADING_USER_PLACEHOLDER,
+                    cache_control: None,
                 }],
             },
         );
     }
 
-    let tools = req
+    let mut tools = req
         .tools
         .iter()
         .map(|t| {
@@ -122,9 +129,22 @@ pub(super) fn encode(
                 input_schema: schema(&t.parameters).map_err(|e| {
                     invalid(format!("tool `{}`: invalid parameters schema: {e}", t.name))
                 })?,
+                cache_control: None,
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
+
+    if opts.auto_cache {
+        if let Some(tool) = tools.last_mut() {
+            tool.cache_control = Some(EPHEMERAL);
+        }
+        if let Some(block) = system.last_mut() {
+            block.cache_control = Some(EPHEMERAL);
+        }
+        if let Some(message) = messages.last_mut() {
+            mark_last_cacheable(&mut message.content);
+        }
+    }
 
     let tool_choice = if tools.is_empty() {
         None
@@ -234,8 +254,33 @@ pub(super) fn encode(
         .map_err(|e| Error::new(Kind::Internal, format!("encoding a Claude request: {e}")))
 }
 
+/// The only cache breakpoint type.
+const EPHEMERAL: claude::CacheControl = claude::CacheControl { kind: "ephemeral" };
+
+/// Puts a cache breakpoint on the last block that can take one (not thinking, not raw).
+fn mark_last_cacheable(blocks: &mut [claude::BlockOut<'_>]) {
+    for block in blocks.iter_mut().rev() {
+        match block {
+            claude::BlockOut::Text { cache_control, .. }
+            | claude::BlockOut::Image { cache_control, .. }
+            | claude::BlockOut::ToolUse { cache_control, .. }
+            | claude::BlockOut::ToolResult { cache_control, .. } => {
+                *cache_control = Some(EPHEMERAL);
+                return;
+            }
+            claude::BlockOut::Thinking { .. }
+            | claude::BlockOut::RedactedThinking { .. }
+            | claude::BlockOut::Raw(_) => {}
+        }
+    }
+}
+
 fn text_out(text: &str) -> claude::TextOut<'_> {
-    claude::TextOut { kind: "text", text }
+    claude::TextOut {
+        kind: "text",
+        text,
+        cache_control: None,
+    }
 }
 
 /// A schema as raw JSON; empty text stands for an object with no properties.
@@ -282,9 +327,13 @@ impl<'a> Turns<'a> {
 fn encode_block(block: &ir::Block) -> Result<Option<claude::BlockOut<'_>>, Error> {
     Ok(match block {
         ir::Block::Text(t) if t.is_empty() => None,
-        ir::Block::Text(t) => Some(claude::BlockOut::Text { text: t }),
+        ir::Block::Text(t) => Some(claude::BlockOut::Text {
+            text: t,
+            cache_control: None,
+        }),
         ir::Block::Image(img) => Some(claude::BlockOut::Image {
             source: image_source(img)?,
+            cache_control: None,
         }),
         ir::Block::ToolCall {
             id,
@@ -294,6 +343,7 @@ fn encode_block(block: &ir::Block) -> Result<Option<claude::BlockOut<'_>>, Error
             id: ids::sanitize_tool_id(id),
             name,
             input: tool_input(arguments),
+            cache_control: None,
         }),
         ir::Block::ToolResult {
             call_id,
@@ -315,6 +365,7 @@ fn encode_block(block: &ir::Block) -> Result<Option<claude::BlockOut<'_>>, Error
                 tool_use_id: ids::sanitize_tool_id(call_id),
                 content: blocks,
                 is_error: *is_error,
+                cache_control: None,
             })
         }
         ir::Block::Thinking { text, signature } => {

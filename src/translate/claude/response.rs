@@ -61,7 +61,10 @@ pub(super) fn encode(resp: &ir::Response) -> Vec<u8> {
 fn output_block(block: &ir::Block) -> Option<claude::BlockOut<'_>> {
     match block {
         ir::Block::Text(t) if t.is_empty() => None,
-        ir::Block::Text(t) => Some(claude::BlockOut::Text { text: t }),
+        ir::Block::Text(t) => Some(claude::BlockOut::Text {
+            text: t,
+            cache_control: None,
+        }),
         ir::Block::ToolCall {
             id,
             name,
@@ -70,6 +73,7 @@ fn output_block(block: &ir::Block) -> Option<claude::BlockOut<'_>> {
             id: ids::sanitize_tool_id(id),
             name,
             input: tool_input(arguments),
+            cache_control: None,
         }),
         // The reasoning is shown; a foreign signature is not handed out (an empty one means
         // "unsigned", and the block is dropped if the client sends it back to Claude).

@@ -322,7 +322,10 @@ impl StreamEncoder {
                 self.next_index += 1;
                 self.blocks.push((*index, claude_index, true));
                 let content_block = match kind {
-                    ir::BlockKind::Text => claude::BlockOut::Text { text: "" },
+                    ir::BlockKind::Text => claude::BlockOut::Text {
+                        text: "",
+                        cache_control: None,
+                    },
                     ir::BlockKind::Thinking => claude::BlockOut::Thinking {
                         thinking: "",
                         signature: "",
@@ -331,6 +334,7 @@ impl StreamEncoder {
                         id: ids::sanitize_tool_id(id),
                         name,
                         input: claude::InputOut::Empty(claude::EmptyObject {}),
+                        cache_control: None,
                     },
                     ir::BlockKind::RedactedThinking { data } => {
                         claude::BlockOut::RedactedThinking { data }

@@ -41,6 +41,7 @@ fn every_request_fixture_encodes_to_its_golden_upstream_body() {
     let beta = EncodeOptions {
         mid_conversation_system: true,
         adaptive_thinking: true,
+        ..EncodeOptions::default()
     };
     golden(
         "request/claude_code.upstream_beta.json",
@@ -694,6 +695,7 @@ fn round_trip_cases() -> Vec<(ir::Request, EncodeOptions)> {
             EncodeOptions {
                 mid_conversation_system: true,
                 adaptive_thinking: true,
+                auto_cache: false,
             },
         ),
     ]
@@ -706,4 +708,70 @@ fn decode_of_encode_is_identity_on_the_supported_subset() {
         let back = decode_request(&body).unwrap();
         assert_eq!(back, ir, "case {i}: {}", String::from_utf8_lossy(&body));
     }
+}
+
+#[test]
+fn auto_cache_marks_tools_system_and_the_last_message() {
+    let mut req = base(vec![
+        user(vec![text("first")]),
+        assistant(vec![
+            text("calling"),
+            Block::ToolCall {
+                id: "t1".into(),
+                name: "f".into(),
+                arguments: "{}".into(),
+            },
+        ]),
+        user(vec![
+            Block::ToolResult {
+                call_id: "t1".into(),
+                name: None,
+                content: vec![text("done")],
+                is_error: false,
+            },
+            Block::Opaque {
+                origin: Family::Claude,
+                raw: r#"{"type":"document","source":{"type":"text","media_type":"text/plain","data":"d"}}"#
+                    .into(),
+            },
+        ]),
+    ]);
+    req.system = vec![text("one"), text("two")];
+    req.tools = vec![
+        ir::Tool {
+            name: "f".into(),
+            description: None,
+            parameters: r#"{"type":"object"}"#.into(),
+        },
+        ir::Tool {
+            name: "g".into(),
+            description: None,
+            parameters: r#"{"type":"object"}"#.into(),
+        },
+    ];
+    let plain = encoded(&req);
+    assert!(
+        !plain.to_string().contains("cache_control"),
+        "off by default"
+    );
+
+    let body = encoded_with(
+        &req,
+        EncodeOptions {
+            auto_cache: true,
+            ..EncodeOptions::default()
+        },
+    );
+    let eph = serde_json::json!({"type": "ephemeral"});
+    assert_eq!(body["tools"][0].get("cache_control"), None);
+    assert_eq!(body["tools"][1]["cache_control"], eph);
+    assert_eq!(body["system"][0].get("cache_control"), None);
+    assert_eq!(body["system"][1]["cache_control"], eph);
+    let last = &body["messages"][2]["content"];
+    assert_eq!(
+        last[0]["cache_control"], eph,
+        "the raw document cannot take one"
+    );
+    assert_eq!(last[1].get("cache_control"), None);
+    assert_eq!(body.to_string().matches("cache_control").count(), 3);
 }

@@ -187,7 +187,7 @@ proptest! {
         let body = serde_json::to_vec(&v).unwrap();
         if let Ok(req) = decode_request(&body) {
             let _ = encode_request(&req, "m");
-            let all = EncodeOptions { mid_conversation_system: true, adaptive_thinking: true };
+            let all = EncodeOptions { mid_conversation_system: true, adaptive_thinking: true, auto_cache: true };
             let _ = encode_request_with(&req, "m", &all);
             let _ = encode_count_tokens_request(&req, "m", &all);
         }
