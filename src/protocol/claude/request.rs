@@ -316,7 +316,8 @@ pub enum BlockOut<'a> {
     ToolResult {
         /// The call answered.
         tool_use_id: Cow<'a, str>,
-        /// Text and image blocks.
+        /// Text and image blocks (omitted when empty).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
         content: Vec<BlockOut<'a>>,
         /// Whether the tool failed (omitted when false).
         #[serde(skip_serializing_if = "std::ops::Not::not")]

@@ -151,8 +151,9 @@ fn decode_system(raw: &RawValue, out: &mut Vec<ir::Block>) -> Result<(), Error> 
         TextOrBlocks::Blocks(blocks) => {
             for (i, b) in blocks.iter().enumerate() {
                 // System blocks are text; cache_control and anything else are dropped.
-                if let ir::Block::Text(t) = decode_block(b, &format!("system.{i}"))? {
-                    out.push(ir::Block::Text(t));
+                match decode_block(b, &format!("system.{i}"))? {
+                    ir::Block::Text(t) if !t.is_empty() => out.push(ir::Block::Text(t)),
+                    _ => {}
                 }
             }
         }

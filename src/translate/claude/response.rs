@@ -76,11 +76,15 @@ fn output_block(block: &ir::Block) -> Option<claude::BlockOut<'_>> {
             cache_control: None,
         }),
         // The reasoning is shown; a foreign signature is not handed out (an empty one means
-        // "unsigned", and the block is dropped if the client sends it back to Claude).
-        ir::Block::Thinking { text, signature } => Some(claude::BlockOut::Thinking {
-            thinking: text,
-            signature: thinking::for_target(signature.as_ref(), Family::Claude).unwrap_or(""),
-        }),
+        // "unsigned", and the block is dropped if the client sends it back to Claude). A block
+        // with neither text nor a Claude signature (a foreign signature carrier) is noise.
+        ir::Block::Thinking { text, signature } => {
+            let signature = thinking::for_target(signature.as_ref(), Family::Claude);
+            (!text.is_empty() || signature.is_some()).then(|| claude::BlockOut::Thinking {
+                thinking: text,
+                signature: signature.unwrap_or(""),
+            })
+        }
         ir::Block::RedactedThinking { data, origin } => {
             (*origin == Family::Claude).then_some(claude::BlockOut::RedactedThinking { data })
         }

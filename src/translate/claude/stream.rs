@@ -351,7 +351,11 @@ impl StreamEncoder {
                     return;
                 };
                 let delta = match delta {
-                    ir::Delta::Text(t) if t.is_empty() => return,
+                    ir::Delta::Text(t) | ir::Delta::Thinking(t) | ir::Delta::ToolArguments(t)
+                        if t.is_empty() =>
+                    {
+                        return
+                    }
                     ir::Delta::Text(text) => claude::DeltaOut::TextDelta { text },
                     ir::Delta::Thinking(thinking) => claude::DeltaOut::ThinkingDelta { thinking },
                     ir::Delta::Signature(sig) if sig.origin == Family::Claude => {

@@ -603,6 +603,11 @@ fn round_trip_cases() -> Vec<(ir::Request, EncodeOptions)> {
                     name: "get_weather".into(),
                     arguments: r#"{"city":"Rome"}"#.into(),
                 },
+                Block::ToolCall {
+                    id: "toolu_03".into(),
+                    name: "noop".into(),
+                    arguments: "{}".into(),
+                },
             ]),
             user(vec![
                 Block::ToolResult {
@@ -616,6 +621,12 @@ fn round_trip_cases() -> Vec<(ir::Request, EncodeOptions)> {
                     name: None,
                     content: vec![text("timeout"), text("retry later")],
                     is_error: true,
+                },
+                Block::ToolResult {
+                    call_id: "toolu_03".into(),
+                    name: None,
+                    content: vec![],
+                    is_error: false,
                 },
                 text("Thanks!"),
             ]),
@@ -774,4 +785,18 @@ fn auto_cache_marks_tools_system_and_the_last_message() {
     );
     assert_eq!(last[1].get("cache_control"), None);
     assert_eq!(body.to_string().matches("cache_control").count(), 3);
+}
+
+#[test]
+fn an_empty_tool_result_has_no_content_field() {
+    let req = base(vec![user(vec![Block::ToolResult {
+        call_id: "t".into(),
+        name: None,
+        content: vec![text("")],
+        is_error: true,
+    }])]);
+    assert_eq!(
+        encoded(&req)["messages"][0]["content"],
+        serde_json::json!([{"type": "tool_result", "tool_use_id": "t", "is_error": true}])
+    );
 }

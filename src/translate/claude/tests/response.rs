@@ -164,6 +164,13 @@ fn encoding_a_foreign_response_keeps_claude_clients_safe() {
                     value: "g-sig".into(),
                 }),
             },
+            Block::Thinking {
+                text: String::new(),
+                signature: Some(ir::Signature {
+                    origin: Family::Gemini,
+                    value: "carrier".into(),
+                }),
+            },
             Block::Opaque {
                 origin: Family::Responses,
                 raw: r#"{"type":"reasoning"}"#.into(),

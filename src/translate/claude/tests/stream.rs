@@ -322,6 +322,7 @@ fn encodes_thinking_and_parallel_tool_calls_dropping_foreign_signatures() {
         stop(0),
         block(1, BlockKind::Thinking),
         delta(1, Delta::Thinking("gemini-signed".into())),
+        delta(1, Delta::Thinking(String::new())),
         delta(
             1,
             Delta::Signature(Signature {
