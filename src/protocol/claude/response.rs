@@ -70,9 +70,10 @@ pub struct StreamEvent<'a> {
     /// `message_delta`, `message_stop`, `ping` or `error`.
     #[serde(rename = "type", borrow)]
     pub kind: Option<Cow<'a, str>>,
-    /// The `message` of `message_start`.
+    /// The `message` of `message_start`, read on its own: some compatible upstreams put a
+    /// plain string here in their error events.
     #[serde(borrow)]
-    pub message: Option<Message<'a>>,
+    pub message: Option<&'a RawValue>,
     /// Block index of `content_block_*`.
     pub index: Option<u64>,
     /// The block of `content_block_start`, read on its own (server tool blocks vary).
@@ -83,9 +84,10 @@ pub struct StreamEvent<'a> {
     pub delta: Option<StreamDelta<'a>>,
     /// The usage of `message_delta`.
     pub usage: Option<Usage>,
-    /// The error of an `error` event.
+    /// The error of an `error` event: `{type, message}`, or a string from some compatible
+    /// upstreams; read on its own.
     #[serde(borrow)]
-    pub error: Option<ErrorInfo<'a>>,
+    pub error: Option<&'a RawValue>,
 }
 
 /// A `content_block_delta` delta (`text_delta`, `thinking_delta`, `signature_delta`,

@@ -58,9 +58,10 @@ impl StreamDecoder {
         let kind = event.kind.as_deref().or(ev.event).unwrap_or_default();
         match kind {
             "message_start" => {
-                let Some(msg) = event.message else {
-                    return Err(upstream("Claude message_start without a message"));
-                };
+                let msg = event
+                    .message
+                    .and_then(|raw| serde_json::from_str::<claude::Message<'_>>(raw.get()).ok())
+                    .ok_or_else(|| upstream("Claude message_start without a message"))?;
                 if !self.started {
                     self.started = true;
                     out.push(ir::Event::Start {
@@ -111,11 +112,9 @@ impl StreamDecoder {
             }
             "message_stop" => self.finish(out),
             "error" => {
-                let message = event
-                    .error
-                    .and_then(|e| e.message.or(e.kind))
-                    .map_or_else(|| "Claude upstream error".to_owned(), |m| m.into_owned());
-                out.push(ir::Event::Error { message });
+                out.push(ir::Event::Error {
+                    message: error_message(event.error.or(event.message)),
+                });
                 self.finished = true;
             }
             _ => {}
@@ -251,6 +250,17 @@ impl StreamDecoder {
             out.push(ir::Event::Delta { index, delta });
         }
     }
+}
+
+/// The message of an `error` event: `error.message` (or `error.type`), or a plain string.
+fn error_message(raw: Option<&serde_json::value::RawValue>) -> String {
+    let text = raw.map(|r| r.get()).unwrap_or_default();
+    let message = serde_json::from_str::<claude::ErrorInfo<'_>>(text)
+        .ok()
+        .and_then(|e| e.message.or(e.kind))
+        .or_else(|| serde_json::from_str::<std::borrow::Cow<'_, str>>(text).ok())
+        .filter(|m| !m.is_empty());
+    message.map_or_else(|| "Claude upstream error".to_owned(), |m| m.into_owned())
 }
 
 fn is_empty_object(json: &str) -> bool {

@@ -251,6 +251,37 @@ fn tolerates_odd_but_harmless_upstream_events() {
             },
         ]
     );
+    for (data, message) in [
+        (
+            r#"{"type":"error","message":"quota exceeded"}"#,
+            "quota exceeded",
+        ),
+        (r#"{"type":"error","error":"rate limited"}"#, "rate limited"),
+        (
+            r#"{"type":"error","error":{"type":"api_error"}}"#,
+            "api_error",
+        ),
+        (r#"{"type":"error"}"#, "Claude upstream error"),
+    ] {
+        let mut out = Vec::new();
+        let ev = sse::Event {
+            event: Some("error"),
+            data: data.into(),
+            id: None,
+            retry: None,
+            is_comment_only: false,
+        };
+        let mut dec = StreamDecoder::new();
+        dec.push(&ev, &mut out).unwrap();
+        dec.finish(&mut out);
+        assert_eq!(
+            out,
+            vec![Event::Error {
+                message: message.into()
+            }],
+            "{data}"
+        );
+    }
     let bad = sse::Event {
         event: None,
         data: "{not json".into(),
