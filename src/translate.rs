@@ -2,6 +2,7 @@
 //! (raw bytes plus targeted patches). Pure: no I/O, no knowledge of providers.
 
 pub mod aggregate;
+pub mod claude;
 pub mod count;
 pub mod gemini;
 pub mod ids;

@@ -1,5 +1,20 @@
-//! Anthropic Messages wire shapes the gateway itself produces: error bodies.
-//! No routing, no I/O.
+//! Anthropic Messages wire shapes: requests, responses and stream events (read borrowed, written
+//! from borrowed IR data), and the error bodies the gateway itself produces.
+//! No routing, no translation, no I/O.
+
+mod request;
+mod response;
+
+pub use request::{
+    BlockOut, CacheControl, ContentBlock, EmptyObject, ImageSource, ImageSourceOut, InputOut,
+    MessageParam, MessageParamOut, Metadata, MetadataOut, OutputConfig, OutputConfigOut,
+    OutputFormat, OutputFormatOut, Request, RequestOut, TextOut, Thinking, ThinkingOut, Tool,
+    ToolChoice, ToolChoiceOut, ToolOut, Typed,
+};
+pub use response::{
+    CountTokens, DeltaOut, ErrorInfo, ErrorOut, Message, MessageDeltaOut, MessageOut, StreamDelta,
+    StreamEvent, StreamEventOut, Usage, UsageOut,
+};
 
 use bytes::Bytes;
 use serde::Serialize;
