@@ -2,5 +2,6 @@
 //! (raw bytes plus targeted patches). Pure: no I/O, no knowledge of providers.
 
 pub mod ids;
+pub mod openai;
 pub mod passthrough;
 pub mod thinking;
