@@ -112,7 +112,7 @@ fn golden_sse(rel: &str, actual: &[u8]) {
     }
 }
 
-/// Decodes an upstream SSE body delivered in `chunks`-sized pieces (the whole body for 0).
+/// Decodes an upstream SSE body delivered in pieces cut at the offsets `split` yields.
 fn decode_stream_in(body: &[u8], split: impl Iterator<Item = usize>) -> Vec<ir::Event> {
     let mut framer = sse::Framer::new();
     let mut decoder = super::StreamDecoder::new();
