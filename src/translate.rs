@@ -6,6 +6,7 @@ pub mod claude;
 pub mod count;
 pub mod gemini;
 pub mod ids;
+pub mod openai;
 pub mod passthrough;
 pub mod payload;
 pub mod responses;

@@ -1,5 +1,10 @@
-//! OpenAI wire shapes the gateway itself produces: error bodies and the model list.
-//! No routing, no I/O.
+//! OpenAI wire shapes: error bodies and the model list here; Chat Completions in `chat`
+//! (what the gateway reads) and `chat_out` (what it writes); legacy Completions in
+//! `completion`. No routing, no translation, no I/O.
+
+pub mod chat;
+pub mod chat_out;
+pub mod completion;
 
 use bytes::Bytes;
 use serde::Serialize;
