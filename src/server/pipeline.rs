@@ -282,6 +282,10 @@ fn json(status: StatusCode, body: Bytes) -> Response<Body> {
 
 fn error_response(fmt: Format, e: &Error) -> Response<Body> {
     let mut r = json(e.status(), fmt.error_body(e));
+    if let Some(secs) = e.retry_after() {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     if e.kind == Kind::MethodNotAllowed {
         r.headers_mut().insert(
             header::ALLOW,
