@@ -341,11 +341,42 @@ impl Default for QuotaExceeded {
 }
 
 /// `routing`.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "kebab-case")]
 pub struct Routing {
     /// How to pick among credentials that can serve a request (default `round-robin`).
     pub strategy: RoutingStrategy,
+    /// `session-affinity`: keep a conversation on the credential that last served it while
+    /// that credential is available; fail over normally when it is not (default false).
+    pub session_affinity: bool,
+    /// `session-affinity-ttl`: how long a conversation's pin lives after its last use, as
+    /// seconds or text such as `1h`/`30m`; 0 means the default (1h).
+    #[serde(deserialize_with = "scalars::duration")]
+    pub session_affinity_ttl: std::time::Duration,
+}
+
+/// Default `routing.session-affinity-ttl`.
+pub const DEFAULT_SESSION_AFFINITY_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl Default for Routing {
+    fn default() -> Self {
+        Routing {
+            strategy: RoutingStrategy::default(),
+            session_affinity: false,
+            session_affinity_ttl: DEFAULT_SESSION_AFFINITY_TTL,
+        }
+    }
+}
+
+impl Routing {
+    /// The affinity TTL to apply: `session-affinity-ttl`, or 1h when it is 0.
+    pub fn affinity_ttl(&self) -> std::time::Duration {
+        if self.session_affinity_ttl.is_zero() {
+            DEFAULT_SESSION_AFFINITY_TTL
+        } else {
+            self.session_affinity_ttl
+        }
+    }
 }
 
 /// `routing.strategy`.
