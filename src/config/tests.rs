@@ -716,7 +716,10 @@ fn session_affinity_ttl_spellings() {
         Duration::from_millis(1500)
     );
     assert_eq!(
-        ok("routing:\n  session-affinity-ttl: 0\n").config.routing.affinity_ttl(),
+        ok("routing:\n  session-affinity-ttl: 0\n")
+            .config
+            .routing
+            .affinity_ttl(),
         Duration::from_secs(3600),
         "0 means the default"
     );
@@ -724,5 +727,8 @@ fn session_affinity_ttl_spellings() {
         err("routing:\n  session-affinity-ttl: soon\n"),
         r#"config.yaml:2: routing.session-affinity-ttl: expected a duration such as 3600, "1h" or "30m", got "soon""#
     );
-    assert_eq!(Config::default().routing.affinity_ttl(), Duration::from_secs(3600));
+    assert_eq!(
+        Config::default().routing.affinity_ttl(),
+        Duration::from_secs(3600)
+    );
 }
