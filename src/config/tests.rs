@@ -509,13 +509,14 @@ fn unknown_keys_warn_with_a_suggestion() {
 
 #[test]
 fn not_supported_line_lists_only_present_non_default_keys() {
-    let text = "debug: true\nrequest-retry: 5\nmax-retry-interval: 30\ntls: {enable: true, cert: a, key: b}\n\
+    // request-retry works now, so a non-default value is not reported; ws-auth is not built yet.
+    let text = "debug: true\nrequest-retry: 5\nmax-retry-interval: 30\nws-auth: true\ntls: {enable: true, cert: a, key: b}\n\
                 routing: {strategy: rr}\nopenai-compatibility:\n  - name: x\n    base-url: https://a\n    \
                 api-key-entries: [{api-key: k, proxy-url: 'direct'}]\n    models: [{name: m}]\n";
     let loaded = ok(text);
     assert_eq!(
         loaded.warnings,
-        ["not supported yet: tls.enable, tls.cert, tls.key, request-retry, openai-compatibility.api-key-entries.proxy-url"]
+        ["not supported yet: tls.enable, tls.cert, tls.key, ws-auth, openai-compatibility.api-key-entries.proxy-url"]
     );
 }
 
