@@ -461,6 +461,61 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn cooldowns_are_listed_by_label_and_reset_by_credential_or_model() {
+        use crate::route::classify::{Penalty, Reason};
+        use std::time::{Duration, SystemTime};
+
+        let t0 = Instant::now();
+        let t = Table::build(&config(), t0);
+        let wall = SystemTime::UNIX_EPOCH;
+        let gpt = t.resolve("gpt-4o").unwrap().slots().to_vec();
+        let llama = t.resolve("meta/llama").unwrap().slots().to_vec();
+        let hour = Penalty::For(Duration::from_secs(3600));
+        for s in gpt.iter().chain(&llama) {
+            t.cooldowns().fail(*s, Reason::RateLimited, hour, t0, wall);
+        }
+        let now = t0 + Duration::from_secs(600);
+        let listed = t.list_cooldowns(now);
+        assert_eq!(listed.len(), 5);
+        let first = &listed[0];
+        assert_eq!(
+            (
+                first.credential.as_str(),
+                first.model.as_str(),
+                first.upstream_model.as_str(),
+                first.reason
+            ),
+            (
+                "openrouter[0]",
+                "gpt-4o",
+                "openai/gpt-4o",
+                Reason::RateLimited
+            )
+        );
+        assert_eq!(first.remaining, Duration::from_secs(3000));
+        assert_eq!(first.until, t0 + Duration::from_secs(3600));
+        let text = format!("{listed:?}");
+        assert!(
+            !text.contains("k0") && !text.contains("k1"),
+            "keys never show"
+        );
+
+        assert_eq!(t.reset_cooldowns(Some("openrouter[1]"), Some("gpt-4o")), 1);
+        assert!(!t.cooldowns().is_cooling(gpt[1], now));
+        assert!(t.cooldowns().is_cooling(llama[1], now));
+        assert_eq!(t.reset_cooldowns(None, Some("meta/llama")), 2);
+        assert_eq!(t.reset_cooldowns(Some("local"), None), 1);
+        assert_eq!(t.reset_cooldowns(Some("openrouter"), None), 1);
+        assert!(t.list_cooldowns(now).is_empty());
+        assert_eq!(t.reset_cooldowns(None, None), 0);
+
+        // An expired cooldown is simply not listed: nothing to reset, no restart needed.
+        t.cooldowns()
+            .fail(gpt[0], Reason::Transient, hour, t0, wall);
+        assert!(t.list_cooldowns(t0 + Duration::from_secs(3600)).is_empty());
+    }
+
+    #[test]
     fn an_empty_config_has_no_routes() {
         let t = Table::build(&Config::default(), Instant::now());
         assert!(t.listed().is_empty());
