@@ -189,7 +189,7 @@ impl Error {
 }
 
 fn ceil_secs(d: Duration) -> u64 {
-    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+    d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
 }
 
 /// Formats a wall-clock time as RFC 3339 UTC with whole seconds.

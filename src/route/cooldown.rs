@@ -9,20 +9,21 @@ use std::time::{Duration, Instant, SystemTime};
 use super::classify::{Penalty, Reason};
 use super::table::{Slot, SlotId};
 
-/// One slot's state. `until` is nanoseconds after the epoch; the slot is usable at and after
-/// that instant, so 0 means "never cooled".
+/// What a failure records besides the deadline; read only by failures and listings.
 #[derive(Debug, Default)]
-struct State {
-    until: AtomicU64,
+struct Meta {
     level: AtomicU32,
     reason: AtomicU8,
 }
 
-/// Every slot's cooldown, indexed by [`SlotId`].
+/// Every slot's cooldown, indexed by [`SlotId`]. Deadlines sit in their own dense array, the
+/// only part selection reads: nanoseconds after the epoch at and after which the slot is
+/// usable, so 0 means "never cooled".
 #[derive(Debug)]
 pub struct Cooldowns {
     epoch: Instant,
-    slots: Box<[State]>,
+    until: Box<[AtomicU64]>,
+    meta: Box<[Meta]>,
     /// The latest deadline ever set: while `now` is past it nothing can be cooling, and
     /// selection skips the per-slot checks.
     horizon: AtomicU64,
@@ -58,7 +59,8 @@ impl Cooldowns {
     pub fn new(slots: usize, epoch: Instant) -> Self {
         Cooldowns {
             epoch,
-            slots: (0..slots).map(|_| State::default()).collect(),
+            until: (0..slots).map(|_| AtomicU64::new(0)).collect(),
+            meta: (0..slots).map(|_| Meta::default()).collect(),
             horizon: AtomicU64::new(0),
         }
     }
@@ -75,9 +77,9 @@ impl Cooldowns {
 
     /// Whether `slot` is cooling at offset `t`: the hot-path check, one atomic load.
     pub(crate) fn is_cooling_at(&self, slot: SlotId, t: u64) -> bool {
-        self.slots
+        self.until
             .get(slot.index())
-            .is_some_and(|s| s.until.load(Relaxed) > t)
+            .is_some_and(|u| u.load(Relaxed) > t)
     }
 
     /// Whether `slot` is cooling at `now`.
@@ -87,7 +89,7 @@ impl Cooldowns {
 
     /// Time left on `slot`'s cooldown at `now`; `None` when it is usable.
     pub fn remaining(&self, slot: SlotId, now: Instant) -> Option<Duration> {
-        let until = self.slots.get(slot.index())?.until.load(Relaxed);
+        let until = self.until.get(slot.index())?.load(Relaxed);
         let t = self.offset(now);
         (until > t).then(|| Duration::from_nanos(until - t))
     }
@@ -99,7 +101,7 @@ impl Cooldowns {
         let mut earliest: Option<u64> = None;
         let mut all = !slots.is_empty();
         for s in slots {
-            match self.slots.get(s.index()).map(|s| s.until.load(Relaxed)) {
+            match self.until.get(s.index()).map(|u| u.load(Relaxed)) {
                 Some(until) if until > t => {
                     earliest = Some(earliest.map_or(until, |e| e.min(until)));
                 }
@@ -120,12 +122,12 @@ impl Cooldowns {
         now: Instant,
         wall: SystemTime,
     ) -> Option<Duration> {
-        let state = self.slots.get(slot.index())?;
-        let level = state.level.load(Relaxed);
+        let (deadline, meta) = (self.until.get(slot.index())?, self.meta.get(slot.index())?);
+        let level = meta.level.load(Relaxed);
         let (d, advance) = penalty.resolve(wall, level);
         if advance {
             // Two cores failing the same slot at once advance it once.
-            let _ = state
+            let _ = meta
                 .level
                 .compare_exchange(level, level.saturating_add(1), Relaxed, Relaxed);
         }
@@ -133,9 +135,9 @@ impl Cooldowns {
             return None;
         }
         let until = self.offset(now).saturating_add(nanos(d));
-        let prev = state.until.fetch_max(until, Relaxed);
+        let prev = deadline.fetch_max(until, Relaxed);
         if until >= prev {
-            state.reason.store(reason as u8, Relaxed);
+            meta.reason.store(reason as u8, Relaxed);
         }
         self.horizon.fetch_max(until, Relaxed);
         Some(d)
@@ -149,21 +151,22 @@ impl Cooldowns {
 
     /// Clears `slot`'s state; returns whether there was any (a deadline or a backoff level).
     pub fn reset(&self, slot: SlotId) -> bool {
-        let Some(s) = self.slots.get(slot.index()) else {
+        let (Some(until), Some(meta)) = (self.until.get(slot.index()), self.meta.get(slot.index()))
+        else {
             return false;
         };
-        if s.until.load(Relaxed) == 0 && s.level.load(Relaxed) == 0 {
+        if until.load(Relaxed) == 0 && meta.level.load(Relaxed) == 0 {
             return false;
         }
-        s.until.store(0, Relaxed);
-        s.level.store(0, Relaxed);
-        s.reason.store(0, Relaxed);
+        until.store(0, Relaxed);
+        meta.level.store(0, Relaxed);
+        meta.reason.store(0, Relaxed);
         true
     }
 
     /// Clears every slot; returns how many had state.
     pub fn reset_all(&self) -> usize {
-        (0..self.slots.len())
+        (0..self.until.len())
             .filter_map(SlotId::from_index)
             .filter(|s| self.reset(*s))
             .count()
@@ -171,26 +174,30 @@ impl Cooldowns {
 
     /// `slot` (described by `info`) as management sees it, if it is cooling at `now`.
     pub fn view(&self, slot: SlotId, info: &Slot, now: Instant) -> Option<CooldownView> {
-        let s = self.slots.get(slot.index())?;
-        let until = s.until.load(Relaxed);
+        let meta = self.meta.get(slot.index())?;
+        let until = self.until.get(slot.index())?.load(Relaxed);
         let remaining = self.remaining(slot, now)?;
         Some(CooldownView {
             slot,
             credential: info.label.clone(),
             model: info.model.clone(),
             upstream_model: info.upstream_model.clone(),
-            reason: Reason::from_u8(s.reason.load(Relaxed)).unwrap_or(Reason::Other),
-            until: self.epoch + Duration::from_nanos(until),
+            reason: Reason::from_u8(meta.reason.load(Relaxed)).unwrap_or(Reason::Other),
+            // An absurd deadline must not overflow `Instant` (that panics).
+            until: self
+                .epoch
+                .checked_add(Duration::from_nanos(until))
+                .unwrap_or(now),
             remaining,
-            backoff_level: s.level.load(Relaxed),
+            backoff_level: meta.level.load(Relaxed),
         })
     }
 
     /// The slot's consecutive-backoff level.
     pub fn backoff_level(&self, slot: SlotId) -> u32 {
-        self.slots
+        self.meta
             .get(slot.index())
-            .map_or(0, |s| s.level.load(Relaxed))
+            .map_or(0, |m| m.level.load(Relaxed))
     }
 }
 

@@ -156,7 +156,7 @@ impl<'a> Failover<'a> {
                 self.tried.clear();
                 self.used = 0;
                 self.hint = None;
-                return Step::Wait(wait + WAIT_SLACK);
+                return Step::Wait(wait.saturating_add(WAIT_SLACK));
             }
         }
         Step::Exhausted(Exhausted {

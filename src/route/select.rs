@@ -100,7 +100,11 @@ pub fn pick(
     now: Instant,
 ) -> Option<SlotId> {
     let t = cooldowns.offset(now);
-    let everything_available = tried.is_empty() && !cooldowns.any_cooling_at(t);
+    let none_tried = tried.is_empty();
+    let everything_available = none_tried && !cooldowns.any_cooling_at(t);
+    // Cheapest test first: one atomic load; the tried set only once something was tried.
+    let available =
+        |s: &&SlotId| !cooldowns.is_cooling_at(**s, t) && (none_tried || !tried.contains(**s));
     for tier in route.tiers() {
         if everything_available {
             return match strategy {
@@ -108,7 +112,6 @@ pub fn pick(
                 RoutingStrategy::RoundRobin => nth(tier, cursor, tier.len()),
             };
         }
-        let available = |s: &&SlotId| !tried.contains(**s) && !cooldowns.is_cooling_at(**s, t);
         let found = match strategy {
             RoutingStrategy::FillFirst => tier.iter().find(available).copied(),
             RoutingStrategy::RoundRobin => {

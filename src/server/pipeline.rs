@@ -342,7 +342,7 @@ fn exhausted(
 ) -> Result<Response<Body>, Error> {
     let reset_secs = ex
         .all_cooling
-        .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+        .map(|d| d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0)));
     match last {
         None => match ex.all_cooling {
             Some(reset) => Err(Error::cooldown(model, reset, SystemTime::now())),
