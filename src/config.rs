@@ -47,17 +47,11 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "logs-max-total-size-mb",
     "error-logs-max-files",
     "usage-statistics-enabled",
-    "force-model-prefix",
     "passthrough-headers",
-    "request-retry",
-    "max-retry-credentials",
-    "max-retry-interval",
-    "disable-cooling",
     "auth-auto-refresh-workers",
     "quota-exceeded.switch-project",
     "quota-exceeded.switch-preview-model",
     "quota-exceeded.antigravity-credits",
-    "routing.strategy",
     "ws-auth",
     "enable-gemini-cli-endpoint",
     "request-log",
@@ -114,17 +108,20 @@ pub struct Config {
     /// `proxy-url`: proxy for all upstream calls (`socks5://`, `socks5h://`, `http://`,
     /// `https://`); empty (default) = none.
     pub proxy_url: String,
-    /// `force-model-prefix`: a model name without prefix only reaches credentials without one (default false).
+    /// `force-model-prefix`: an entry with a prefix serves only `prefix/model`, so a model name
+    /// without prefix only reaches credentials without one (default false).
     pub force_model_prefix: bool,
     /// `passthrough-headers`: forward upstream response headers, filtered, to clients (default false).
     pub passthrough_headers: bool,
-    /// `request-retry`: retries of a failed request (default 3).
+    /// `request-retry`: further attempts after every credential failed, each run after waiting
+    /// for a cooling credential that comes back within `max-retry-interval` (default 3).
     pub request_retry: u32,
-    /// `max-retry-credentials`: credentials tried for one request; 0 (default) = all.
+    /// `max-retry-credentials`: credentials tried per attempt; 0 (default) = all.
     pub max_retry_credentials: u32,
-    /// `max-retry-interval`: longest wait, in seconds, for a cooling credential (default 30).
+    /// `max-retry-interval`: longest wait, in seconds, for a cooling credential before another
+    /// attempt; 0 = never wait (default 30).
     pub max_retry_interval: u64,
-    /// `disable-cooling`: never put credentials on cooldown (default false).
+    /// `disable-cooling`: never put failing credentials on cooldown (default false).
     pub disable_cooling: bool,
     /// `auth-auto-refresh-workers`: parallel OAuth refreshes; 0 = the built-in 16 (default 16).
     pub auth_auto_refresh_workers: u32,
@@ -334,11 +331,42 @@ impl Default for QuotaExceeded {
 }
 
 /// `routing`.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "kebab-case")]
 pub struct Routing {
     /// How to pick among credentials that can serve a request (default `round-robin`).
     pub strategy: RoutingStrategy,
+    /// `session-affinity`: keep a conversation on the credential that last served it while
+    /// that credential is available; fail over normally when it is not (default false).
+    pub session_affinity: bool,
+    /// `session-affinity-ttl`: how long a conversation's pin lives after its last use, as
+    /// seconds or text such as `1h`/`30m`; 0 means the default (1h).
+    #[serde(deserialize_with = "scalars::duration")]
+    pub session_affinity_ttl: std::time::Duration,
+}
+
+/// Default `routing.session-affinity-ttl`.
+pub const DEFAULT_SESSION_AFFINITY_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl Default for Routing {
+    fn default() -> Self {
+        Routing {
+            strategy: RoutingStrategy::default(),
+            session_affinity: false,
+            session_affinity_ttl: DEFAULT_SESSION_AFFINITY_TTL,
+        }
+    }
+}
+
+impl Routing {
+    /// The affinity TTL to apply: `session-affinity-ttl`, or 1h when it is 0.
+    pub fn affinity_ttl(&self) -> std::time::Duration {
+        if self.session_affinity_ttl.is_zero() {
+            DEFAULT_SESSION_AFFINITY_TTL
+        } else {
+            self.session_affinity_ttl
+        }
+    }
 }
 
 /// `routing.strategy`.

@@ -1,8 +1,9 @@
-//! The gateway's top-level error: what happened, whose fault it is, and the HTTP status it maps to.
-//! Rendering into a client's wire shape lives in `protocol::<format>::error_body`; this module
-//! knows no wire format and does no I/O.
+//! The gateway's top-level error: what happened, whose fault it is, what to do next, and the
+//! HTTP status it maps to. Rendering into a client's wire shape lives in
+//! `protocol::<format>::error_body`; this module knows no wire format and does no I/O.
 
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::StatusCode;
 
@@ -29,6 +30,8 @@ pub enum Kind {
     UpstreamTimeout,
     /// The upstream answered with something the gateway cannot use.
     UpstreamProtocol,
+    /// Every credential that serves the model is cooling down (quota, rate limit, failures).
+    Cooldown,
     /// A bug or resource problem inside the gateway.
     Internal,
 }
@@ -44,6 +47,41 @@ pub enum Side {
     Internal,
 }
 
+/// What the routing layer may do after an error (pingora's "what next").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Nothing: the error goes to the client as it is.
+    No,
+    /// Try the next credential now; this one needs no cooldown.
+    NextCredential,
+    /// Try the next credential; this one may be used again after the duration.
+    AfterCooldown(Duration),
+    /// Refresh this credential's OAuth token, then retry it once.
+    AfterRefresh,
+}
+
+/// Details of a [`Kind::Cooldown`] error, rendered into the client's error body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CooldownDetail {
+    /// The model the client asked for.
+    pub model: String,
+    /// When the first credential becomes available again.
+    pub reset_at: SystemTime,
+}
+
+impl CooldownDetail {
+    /// Whole seconds from `now` until the reset, rounded up (at least 1 while cooling).
+    pub fn reset_seconds(&self, now: SystemTime) -> u64 {
+        let left = self.reset_at.duration_since(now).unwrap_or_default();
+        ceil_secs(left)
+    }
+
+    /// The reset instant as RFC 3339 UTC, e.g. `2026-05-01T12:00:00Z`.
+    pub fn reset_time(&self) -> String {
+        rfc3339(self.reset_at)
+    }
+}
+
 /// A gateway error with a human-readable message that is safe to show the client
 /// (it never contains credentials or raw upstream bodies).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +92,10 @@ pub struct Error {
     pub side: Side,
     /// Message for the client.
     pub message: String,
+    /// What may be done next.
+    pub retry: Retry,
+    /// Set on [`Kind::Cooldown`] errors.
+    pub cooldown: Option<Box<CooldownDetail>>,
 }
 
 impl Error {
@@ -67,15 +109,47 @@ impl Error {
             | Kind::ModelNotFound
             | Kind::PayloadTooLarge
             | Kind::RequestTimeout => Side::Client,
-            Kind::UpstreamUnavailable | Kind::UpstreamTimeout | Kind::UpstreamProtocol => {
-                Side::Upstream
-            }
+            Kind::UpstreamUnavailable
+            | Kind::UpstreamTimeout
+            | Kind::UpstreamProtocol
+            | Kind::Cooldown => Side::Upstream,
             Kind::Internal => Side::Internal,
+        };
+        let retry = match kind {
+            Kind::UpstreamUnavailable | Kind::UpstreamTimeout | Kind::UpstreamProtocol => {
+                Retry::NextCredential
+            }
+            _ => Retry::No,
         };
         Error {
             kind,
             side,
             message: message.into(),
+            retry,
+            cooldown: None,
+        }
+    }
+
+    /// "All credentials for model X are cooling down": HTTP 429 with `Retry-After`, naming the
+    /// model and when the first credential is back (`reset` from `now`).
+    pub fn cooldown(model: &str, reset: Duration, now: SystemTime) -> Self {
+        let mut e = Error::new(
+            Kind::Cooldown,
+            format!("All credentials for model {model} are cooling down"),
+        );
+        e.retry = Retry::AfterCooldown(reset);
+        e.cooldown = Some(Box::new(CooldownDetail {
+            model: model.to_owned(),
+            reset_at: now.checked_add(reset).unwrap_or(now),
+        }));
+        e
+    }
+
+    /// The `Retry-After` value, in whole seconds, when the client should wait before retrying.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self.retry {
+            Retry::AfterCooldown(d) if self.kind == Kind::Cooldown => Some(ceil_secs(d).max(1)),
+            _ => None,
         }
     }
 
@@ -90,6 +164,7 @@ impl Error {
             Kind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Kind::UpstreamUnavailable | Kind::UpstreamProtocol => StatusCode::BAD_GATEWAY,
             Kind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Kind::Cooldown => StatusCode::TOO_MANY_REQUESTS,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,9 +182,42 @@ impl Error {
             Kind::UpstreamUnavailable => "upstream_unavailable",
             Kind::UpstreamTimeout => "upstream_timeout",
             Kind::UpstreamProtocol => "upstream_protocol",
+            Kind::Cooldown => "model_cooldown",
             Kind::Internal => "internal",
         }
     }
+}
+
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
+}
+
+/// Formats a wall-clock time as RFC 3339 UTC with whole seconds.
+fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day); H. Hinnant's algorithm.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
 }
 
 impl fmt::Display for Error {
@@ -133,5 +241,38 @@ mod tests {
         assert_eq!(e.side, Side::Client);
         assert_eq!(e.status().as_u16(), 413);
         assert_eq!(e.to_string(), "payload_too_large: big");
+        assert_eq!(e.retry, Retry::No);
+        assert_eq!(
+            Error::new(Kind::UpstreamUnavailable, "x").retry,
+            Retry::NextCredential
+        );
+    }
+
+    #[test]
+    fn cooldown_error_is_429_with_retry_after_and_reset_time() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600); // 2026-01-01T00:00:00Z
+        let e = Error::cooldown("gpt-4o", Duration::from_millis(59_200), now);
+        assert_eq!(e.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(e.label(), "model_cooldown");
+        assert_eq!(e.retry_after(), Some(60));
+        assert_eq!(
+            e.message,
+            "All credentials for model gpt-4o are cooling down"
+        );
+        let d = e.cooldown.as_deref().unwrap();
+        assert_eq!(d.model, "gpt-4o");
+        assert_eq!(d.reset_seconds(now), 60);
+        assert_eq!(d.reset_time(), "2026-01-01T00:00:59Z");
+        assert_eq!(d.reset_seconds(now + Duration::from_secs(100)), 0);
+        assert_eq!(Error::new(Kind::Internal, "x").retry_after(), None);
+    }
+
+    #[test]
+    fn rfc3339_matches_known_dates() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_661); // 2000-02-29
+        assert_eq!(rfc3339(leap), "2000-02-29T01:01:01Z");
+        let end = UNIX_EPOCH + Duration::from_secs(1_735_689_599);
+        assert_eq!(rfc3339(end), "2024-12-31T23:59:59Z");
     }
 }

@@ -1,9 +1,10 @@
-//! The immutable view of configuration every worker reads per request: the config itself plus
-//! what is derived from it once (client key digests, the model table, compiled payload rules).
-//! Swapped whole through `ArcSwap` on reload. Pure: built from a `Config`, no I/O.
+//! The view of configuration every worker reads per request: the config itself plus what is
+//! derived from it once (client key digests, compiled payload rules, the model table with its
+//! shared cooldown and session-affinity state, which change only through atomics and short
+//! locks). Swapped whole through `ArcSwap` on reload. Built from a `Config`, no I/O.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
@@ -19,7 +20,7 @@ pub struct Snapshot {
     pub config: Config,
     /// Digests of `api-keys`.
     pub keys: ClientKeys,
-    /// Model id → upstream targets.
+    /// Model id → credential slots, with their cooldowns and session pins.
     pub routes: route::Table,
     /// The `payload` rules, compiled.
     pub payload: payload::Rules,
@@ -36,7 +37,7 @@ impl Snapshot {
             .unwrap_or(0);
         Snapshot {
             keys: ClientKeys::new(&config.api_keys),
-            routes: route::Table::build(&config),
+            routes: route::Table::build(&config, Instant::now()),
             payload: payload::Rules::compile(&config.payload),
             config,
             created,

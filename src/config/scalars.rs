@@ -1,7 +1,9 @@
 //! Scalar config values with their own spelling rules: the listen port, byte
-//! sizes such as `64MiB`, and keyword enums with aliases. Pure; no I/O.
+//! sizes such as `64MiB`, durations such as `1h30m`, and keyword enums with aliases.
+//! Pure; no I/O.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
@@ -84,6 +86,71 @@ pub(super) fn parse_byte_size(text: &str) -> Option<usize> {
         _ => return None,
     };
     usize::try_from(number.checked_mul(factor)?).ok()
+}
+
+/// Reads a duration: whole seconds (`3600`), or Go-style text such as `1h`, `90m`, `1h30m`,
+/// `45s` or `500ms` (as CLIProxyAPI's `session-affinity-ttl` is written).
+pub(super) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    struct DurationVisitor;
+
+    impl Visitor<'_> for DurationVisitor {
+        type Value = Duration;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a duration such as 3600, \"1h\" or \"30m\"")
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+            Ok(Duration::from_secs(v))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(Unexpected::Signed(v), &self)),
+            }
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+            parse_duration(v).ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self))
+        }
+    }
+
+    deserializer.deserialize_any(DurationVisitor)
+}
+
+/// `"1h30m"` → 5400 s; bare digits are seconds; `None` for an unknown unit or an empty text.
+pub(super) fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok().map(Duration::from_secs);
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(digits);
+        let number: u64 = number.parse().ok()?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let part = match unit {
+            "h" => Duration::from_secs(number.checked_mul(3600)?),
+            "m" => Duration::from_secs(number.checked_mul(60)?),
+            "s" => Duration::from_secs(number),
+            "ms" => Duration::from_millis(number),
+            _ => return None,
+        };
+        total = total.checked_add(part)?;
+        rest = tail;
+    }
+    Some(total)
 }
 
 /// Reads one of a fixed set of words (trimmed, case-insensitive); `table` maps every

@@ -165,7 +165,7 @@ max-retry-interval: 60
 disable-cooling: true
 auth-auto-refresh-workers: 4
 quota-exceeded: { switch-project: false, switch-preview-model: false, antigravity-credits: false }
-routing: { strategy: ff }
+routing: { strategy: ff, session-affinity: true, session-affinity-ttl: 1h30m }
 ws-auth: true
 enable-gemini-cli-endpoint: true
 request-log: true
@@ -257,6 +257,11 @@ fn every_key_parses_into_its_field() {
         }
     );
     assert_eq!(c.routing.strategy, RoutingStrategy::FillFirst);
+    assert!(c.routing.session_affinity);
+    assert_eq!(
+        c.routing.session_affinity_ttl,
+        std::time::Duration::from_secs(5400)
+    );
     assert!(c.ws_auth && c.enable_gemini_cli_endpoint && c.request_log);
     assert_eq!(c.nonstream_keepalive_interval, 15);
     assert_eq!(
@@ -524,13 +529,14 @@ fn unknown_keys_warn_with_a_suggestion() {
 
 #[test]
 fn not_supported_line_lists_only_present_non_default_keys() {
-    let text = "debug: true\nrequest-retry: 5\nmax-retry-interval: 30\ntls: {enable: true, cert: a, key: b}\n\
+    // request-retry works now, so a non-default value is not reported; ws-auth is not built yet.
+    let text = "debug: true\nrequest-retry: 5\nmax-retry-interval: 30\nws-auth: true\ntls: {enable: true, cert: a, key: b}\n\
                 routing: {strategy: rr}\nopenai-compatibility:\n  - name: x\n    base-url: https://a\n    \
                 api-key-entries: [{api-key: k, proxy-url: 'direct'}]\n    models: [{name: m}]\n";
     let loaded = ok(text);
     assert_eq!(
         loaded.warnings,
-        ["not supported yet: tls.enable, tls.cert, tls.key, request-retry"]
+        ["not supported yet: tls.enable, tls.cert, tls.key, ws-auth"]
     );
 }
 
@@ -704,4 +710,46 @@ fn load_reads_a_file_and_reports_a_missing_one() {
         "{missing}"
     );
     let _ = std::fs::remove_dir(&dir);
+}
+
+#[test]
+fn session_affinity_ttl_spellings() {
+    use std::time::Duration;
+    for (text, secs) in [
+        ("3600", 3600),
+        ("\"1h\"", 3600),
+        ("30m", 1800),
+        ("1h30m", 5400),
+        ("45s", 45),
+        ("\"90\"", 90),
+        ("0", 0),
+    ] {
+        let loaded = ok(&format!("routing:\n  session-affinity-ttl: {text}\n"));
+        assert_eq!(
+            loaded.config.routing.session_affinity_ttl,
+            Duration::from_secs(secs),
+            "{text}"
+        );
+    }
+    let ms = ok("routing:\n  session-affinity-ttl: 1500ms\n");
+    assert_eq!(
+        ms.config.routing.session_affinity_ttl,
+        Duration::from_millis(1500)
+    );
+    assert_eq!(
+        ok("routing:\n  session-affinity-ttl: 0\n")
+            .config
+            .routing
+            .affinity_ttl(),
+        Duration::from_secs(3600),
+        "0 means the default"
+    );
+    assert_eq!(
+        err("routing:\n  session-affinity-ttl: soon\n"),
+        r#"config.yaml:2: routing.session-affinity-ttl: expected a duration such as 3600, "1h" or "30m", got "soon""#
+    );
+    assert_eq!(
+        Config::default().routing.affinity_ttl(),
+        Duration::from_secs(3600)
+    );
 }

@@ -45,6 +45,7 @@ pub fn error_body(err: &Error) -> Bytes {
         }
         Kind::PayloadTooLarge => "request_too_large",
         Kind::UpstreamTimeout => "timeout_error",
+        Kind::Cooldown => "rate_limit_error",
         Kind::UpstreamUnavailable | Kind::UpstreamProtocol | Kind::Internal => "api_error",
     };
     let env = ErrorEnvelope {
@@ -70,5 +71,12 @@ mod tests {
         assert_eq!(v["type"], "error");
         assert_eq!(v["error"]["type"], "authentication_error");
         assert_eq!(v["error"]["message"], "bad key");
+        let e = Error::cooldown(
+            "m",
+            std::time::Duration::from_secs(5),
+            std::time::SystemTime::now(),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&error_body(&e)).unwrap();
+        assert_eq!(v["error"]["type"], "rate_limit_error");
     }
 }

@@ -33,9 +33,21 @@ struct ErrorBodyOut<'a> {
     code: u16,
     message: &'a str,
     status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<RetryInfo>,
 }
 
-/// `{"error":{"code","message","status"}}` with google.rpc status names.
+/// `google.rpc.RetryInfo`, which Google's SDKs read to know how long to back off.
+#[derive(Serialize)]
+struct RetryInfo {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "retryDelay")]
+    retry_delay: String,
+}
+
+/// `{"error":{"code","message","status"}}` with google.rpc status names; a cooldown error adds
+/// a `RetryInfo` detail with the `retryDelay`.
 pub fn error_body(err: &Error) -> Bytes {
     let status = match err.kind {
         Kind::Unauthorized => "UNAUTHENTICATED",
@@ -43,13 +55,23 @@ pub fn error_body(err: &Error) -> Bytes {
         Kind::MethodNotAllowed | Kind::InvalidRequest | Kind::PayloadTooLarge => "INVALID_ARGUMENT",
         Kind::RequestTimeout | Kind::UpstreamTimeout => "DEADLINE_EXCEEDED",
         Kind::UpstreamUnavailable | Kind::UpstreamProtocol => "UNAVAILABLE",
+        Kind::Cooldown => "RESOURCE_EXHAUSTED",
         Kind::Internal => "INTERNAL",
     };
+    let details = err
+        .retry_after()
+        .map(|secs| RetryInfo {
+            kind: "type.googleapis.com/google.rpc.RetryInfo",
+            retry_delay: format!("{secs}s"),
+        })
+        .into_iter()
+        .collect();
     let env = ErrorEnvelope {
         error: ErrorBodyOut {
             code: err.status().as_u16(),
             message: &err.message,
             status,
+            details,
         },
     };
     serde_json::to_vec(&env)
@@ -114,5 +136,19 @@ mod tests {
         assert_eq!(v["error"]["code"], 401);
         assert_eq!(v["error"]["status"], "UNAUTHENTICATED");
         assert_eq!(v["error"]["message"], "bad key");
+        assert!(v["error"].get("details").is_none());
+    }
+
+    #[test]
+    fn cooldown_carries_retry_info() {
+        let e = Error::cooldown(
+            "gemini-2.5-pro",
+            std::time::Duration::from_secs(13),
+            std::time::SystemTime::now(),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&error_body(&e)).unwrap();
+        assert_eq!(v["error"]["code"], 429);
+        assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
+        assert_eq!(v["error"]["details"][0]["retryDelay"], "13s");
     }
 }

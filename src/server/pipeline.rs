@@ -1,11 +1,12 @@
 //! The request pipeline shared by both runtime shells: endpoint → auth → read body → decode →
-//! plan → upstream request → respond, with the request log written exactly once. Every
-//! error leaves in the client API's own error shape.
+//! plan → upstream request (with failover before the first byte) → respond, with the request
+//! log written exactly once. Every error leaves in the client API's own error shape.
 
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -21,7 +22,7 @@ use crate::config::OpenAiCompatibility;
 use crate::error::{Error, Kind};
 use crate::protocol::{openai, Format};
 use crate::provider::openai_compat;
-use crate::route::{self, Endpoint, NoEndpoint};
+use crate::route::{self, Endpoint, NoEndpoint, Outcome, Step};
 use crate::snapshot::{Shared, Snapshot};
 use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
 use crate::translate::payload;
@@ -36,8 +37,8 @@ pub struct Worker<R: Runtime> {
     pub shared: Shared,
     /// This core's upstream client and pool.
     pub client: upstream::Client<R>,
-    /// This core's round-robin cursor.
-    pub cursor: Cell<u64>,
+    /// This core's round-robin cursors, one per model.
+    pub cursors: route::Cursors,
     /// Process-wide shutdown signal.
     pub shutdown: Arc<Shutdown>,
     /// Connections currently open on this core.
@@ -57,7 +58,7 @@ impl<R: Runtime> Worker<R> {
             client: upstream::Client::new(rt.clone(), tls, settings),
             rt,
             shared,
-            cursor: Cell::new(0),
+            cursors: route::Cursors::new(),
             shutdown,
             open_conns: Cell::new(0),
         }
@@ -146,7 +147,8 @@ async fn chat<R: Runtime>(
     let body = read_body(w, snap, req).await?;
     let chat = passthrough::inspect_chat(&body)?;
     log.model = Some(chat.model.to_string());
-    let targets = snap.routes.resolve(&chat.model).ok_or_else(|| {
+    let table = &snap.routes;
+    let route = table.resolve(&chat.model).ok_or_else(|| {
         Error::new(
             Kind::ModelNotFound,
             format!(
@@ -155,73 +157,218 @@ async fn chat<R: Runtime>(
             ),
         )
     })?;
-    let cursor = w.cursor.get();
-    w.cursor.set(cursor.wrapping_add(1));
-    let pick = route::Table::pick(targets, cursor)
-        .ok_or_else(|| Error::new(Kind::Internal, "no upstream candidate"))?;
-    let entry = snap
-        .config
-        .openai_compatibility
-        .get(pick.target.entry)
-        .ok_or_else(|| Error::new(Kind::Internal, "routing table out of date"))?;
-    let key = pick
-        .key
-        .and_then(|k| entry.api_key_entries.get(k))
-        .map(|e| &e.api_key);
-    log.upstream = Some(entry.name.clone());
-    let proxy = proxy_for(snap, entry, pick.key)?;
-    let up_body = chat.upstream_body(&pick.target.upstream_model);
-    let up_body = payload::apply(
-        &snap.payload,
-        "openai",
-        &pick.target.upstream_model,
-        &chat.model,
-        &body,
-        &up_body,
-    )?
-    .map_or(up_body, Bytes::from);
-    let up_req = openai_compat::build_request(entry, key, up_body, chat.stream)?;
-    let resp = w
-        .client
-        .send(up_req, proxy.as_ref())
-        .await
-        .map_err(upstream_error)?;
+    let policy = route::Policy::from_config(&snap.config);
+    let session = policy
+        .affinity
+        .and_then(|_| route::chat_session(&chat.model, &body));
+    let cursor = w.cursors.advance(route);
+    let mut failover = route::Failover::new(table, route, policy, cursor, session);
     let limit = response_limit(snap);
+    let mut last: Option<Failed> = None;
 
-    if !resp.head.status.is_success() {
-        // The upstream's own error status and body pass through untouched.
-        let status = resp.head.status;
-        let content_type = resp.head.headers.get(header::CONTENT_TYPE).cloned();
-        let body = resp.collect(limit).await.map_err(upstream_error)?;
+    // Failover happens only here, before anything is written to the client.
+    loop {
+        let slot_id = match failover.next(Instant::now()) {
+            Step::Try(slot) => slot,
+            Step::Wait(d) => {
+                w.rt.sleep(d).await;
+                continue;
+            }
+            Step::Exhausted(ex) => return exhausted(&chat.model, ex, last, log),
+        };
+        let Some(slot) = table.slot(slot_id) else {
+            return Err(Error::new(Kind::Internal, "routing table out of date"));
+        };
+        let entry = snap
+            .config
+            .openai_compatibility
+            .get(slot.entry)
+            .ok_or_else(|| Error::new(Kind::Internal, "routing table out of date"))?;
+        let key = slot
+            .key
+            .and_then(|k| entry.api_key_entries.get(k))
+            .map(|e| &e.api_key);
+        log.upstream = Some(entry.name.clone());
+        let up_body = chat.upstream_body(&slot.upstream_model);
+        let up_body = payload::apply(
+            &snap.payload,
+            "openai",
+            &slot.upstream_model,
+            &chat.model,
+            &body,
+            &up_body,
+        )?
+        .map_or(up_body, Bytes::from);
+        let built = proxy_for(snap, entry, slot.key).and_then(|proxy| {
+            openai_compat::build_request(entry, key, up_body, chat.stream).map(|r| (r, proxy))
+        });
+        let (up_req, proxy) = match built {
+            Ok(r) => r,
+            Err(e) => {
+                // A key or header the upstream can never accept: rest this slot like a refusal.
+                let refused = Outcome::FailOver {
+                    reason: route::Reason::Unauthorized,
+                    penalty: route::Penalty::For(route::classify::AUTH_COOLDOWN),
+                };
+                failover.failed(slot_id, &refused, Instant::now(), SystemTime::now());
+                last = Some(Failed::Gateway(e));
+                continue;
+            }
+        };
+        let mut resp = match w.client.send(up_req, proxy.as_ref()).await {
+            Ok(r) => r,
+            Err(e) => {
+                failover.failed(
+                    slot_id,
+                    &Outcome::transport(),
+                    Instant::now(),
+                    SystemTime::now(),
+                );
+                last = Some(Failed::Gateway(upstream_error(e)));
+                continue;
+            }
+        };
+
+        if !resp.head.status.is_success() {
+            let status = resp.head.status;
+            let headers = std::mem::take(&mut resp.head.headers);
+            let body = match resp.collect(limit).await {
+                Ok(b) => b,
+                Err(e) => {
+                    failover.failed(
+                        slot_id,
+                        &Outcome::transport(),
+                        Instant::now(),
+                        SystemTime::now(),
+                    );
+                    last = Some(Failed::Gateway(upstream_error(e)));
+                    continue;
+                }
+            };
+            let outcome = openai_compat::classify(status, &headers, &body);
+            let failed = Failed::Upstream {
+                status,
+                headers,
+                body,
+            };
+            if outcome == Outcome::Reject {
+                // The request itself is wrong: another credential would fail the same way.
+                return Ok(failed.into_response(None, log));
+            }
+            let cooled = failover.failed(slot_id, &outcome, Instant::now(), SystemTime::now());
+            tracing::debug!(
+                credential = %slot.label,
+                model = %slot.upstream_model,
+                status = status.as_u16(),
+                cooldown_secs = cooled.map_or(0, |d| d.as_secs()),
+                "upstream failed; failing over"
+            );
+            last = Some(failed);
+            continue;
+        }
+
+        let rewrite = ModelRewrite::new(&chat.model, &slot.upstream_model);
+        if chat.stream && is_event_stream(&resp.head.headers) {
+            failover.succeeded(slot_id, Instant::now());
+            let mut relay_log = log.hand_off();
+            relay_log.status = 200;
+            let relay = ChatRelay::new(resp, ChatStream::new(rewrite, chat.wants_usage), relay_log);
+            let mut out = Response::new(Body::chat(relay));
+            let h = out.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+            return Ok(out);
+        }
+
+        let body = match resp.collect(limit).await {
+            Ok(b) => b,
+            Err(e) => {
+                // Nothing has reached the client yet, so another credential may still answer.
+                failover.failed(
+                    slot_id,
+                    &Outcome::transport(),
+                    Instant::now(),
+                    SystemTime::now(),
+                );
+                last = Some(Failed::Gateway(upstream_error(e)));
+                continue;
+            }
+        };
+        failover.succeeded(slot_id, Instant::now());
+        let (body, usage) = passthrough::patch_chat_response(body, &rewrite);
+        log.tokens = usage;
+        return Ok(json(StatusCode::OK, body));
+    }
+}
+
+/// The last failure of a request whose candidates are all used up.
+enum Failed {
+    /// The upstream answered with an error status.
+    Upstream {
+        status: StatusCode,
+        headers: http::HeaderMap,
+        body: Bytes,
+    },
+    /// The gateway could not get an answer (connect error, timeout, bad entry).
+    Gateway(Error),
+}
+
+impl Failed {
+    /// The upstream's own error status and body, passed through untouched (with its
+    /// `Content-Type`, and its `Retry-After` or else `retry_after` seconds when given).
+    fn into_response(self, retry_after: Option<u64>, log: &mut RequestLog) -> Response<Body> {
+        let (status, headers, body) = match self {
+            Failed::Upstream {
+                status,
+                headers,
+                body,
+            } => (status, headers, body),
+            Failed::Gateway(e) => return error_response(Format::OpenAiChat, &e),
+        };
         log.error = Some("upstream_status");
         let mut out = Response::new(Body::full(body));
         *out.status_mut() = status;
-        if let Some(ct) = content_type {
-            out.headers_mut().insert(header::CONTENT_TYPE, ct);
-        }
-        return Ok(out);
-    }
-
-    let rewrite = ModelRewrite::new(&chat.model, &pick.target.upstream_model);
-    if chat.stream && is_event_stream(&resp.head.headers) {
-        let mut relay_log = log.hand_off();
-        relay_log.status = 200;
-        let relay = ChatRelay::new(resp, ChatStream::new(rewrite, chat.wants_usage), relay_log);
-        let mut out = Response::new(Body::chat(relay));
         let h = out.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-        return Ok(out);
+        for name in [header::CONTENT_TYPE, header::RETRY_AFTER] {
+            if let Some(v) = headers.get(&name) {
+                h.insert(name, v.clone());
+            }
+        }
+        if let Some(secs) = retry_after.filter(|_| !h.contains_key(header::RETRY_AFTER)) {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        out
     }
+}
 
-    let body = resp.collect(limit).await.map_err(upstream_error)?;
-    let (body, usage) = passthrough::patch_chat_response(body, &rewrite);
-    log.tokens = usage;
-    Ok(json(StatusCode::OK, body))
+/// The answer once failover gave up. When nothing could even be tried because every
+/// credential is cooling: "all credentials are cooling down" (429 with `Retry-After`, naming
+/// the model and the reset). Otherwise the last failure itself, as CLIProxyAPI does; a
+/// rate-limited upstream answer gets a `Retry-After` if it had none.
+fn exhausted(
+    model: &str,
+    ex: route::Exhausted,
+    last: Option<Failed>,
+    log: &mut RequestLog,
+) -> Result<Response<Body>, Error> {
+    let reset_secs = ex
+        .all_cooling
+        .map(|d| d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0)));
+    match last {
+        None => match ex.all_cooling {
+            Some(reset) => Err(Error::cooldown(model, reset, SystemTime::now())),
+            None => Err(Error::new(
+                Kind::Internal,
+                format!("no upstream credential is available for model {model}"),
+            )),
+        },
+        Some(Failed::Gateway(e)) => Err(e),
+        Some(failed) => Ok(failed.into_response(reset_secs, log)),
+    }
 }
 
 /// Reads the request body under `limits.max-body-bytes` and `limits.body-read-timeout-seconds`.
@@ -315,6 +462,10 @@ fn json(status: StatusCode, body: Bytes) -> Response<Body> {
 
 fn error_response(fmt: Format, e: &Error) -> Response<Body> {
     let mut r = json(e.status(), fmt.error_body(e));
+    if let Some(secs) = e.retry_after() {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     if e.kind == Kind::MethodNotAllowed {
         r.headers_mut().insert(
             header::ALLOW,
