@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod conn;
+pub mod models;
 pub mod pipeline;
 
 #[cfg(all(target_os = "linux", feature = "runtime-monoio"))]

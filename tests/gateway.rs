@@ -694,7 +694,7 @@ async fn models_health_root_and_preflight() {
     let r = client::send(gw.addr(), "POST", "/v1/messages", &[AUTH], "{}")
         .await
         .unwrap();
-    assert_eq!(r.status, 404);
+    assert_eq!(r.status, 400, "a Messages body without a model");
     assert_eq!(
         r.json()["type"],
         "error",

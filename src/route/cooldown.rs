@@ -318,6 +318,7 @@ mod tests {
         );
         assert!(c.is_cooling(id(0), t0 + Duration::from_secs(3600)));
         let info = Slot {
+            provider: crate::route::Provider::OpenAiCompat,
             entry: 0,
             key: Some(0),
             upstream_model: "up".into(),
@@ -374,6 +375,7 @@ mod tests {
     fn views_and_resets() {
         let (c, t0, wall) = setup();
         let info = Slot {
+            provider: crate::route::Provider::OpenAiCompat,
             entry: 0,
             key: Some(1),
             upstream_model: "openai/gpt-4o".into(),

@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::affinity::Affinity;
 use super::cooldown::{CooldownView, Cooldowns};
 use crate::config::Config;
+use crate::protocol::Format;
 
 /// Index of a [`Slot`] in its [`Table`]; stable for the life of the table (one snapshot).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,9 +29,36 @@ impl SlotId {
 /// One credential serving one upstream model: the unit selection picks and cooldowns track.
 /// A credential serving a pool of upstream models has one slot per model, so a 429 on one
 /// model leaves the others usable.
+/// Which upstream family a slot's entry belongs to; `Slot::entry` indexes that config list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Provider {
+    /// `openai-compatibility` (Chat Completions).
+    OpenAiCompat,
+    /// `claude-api-key` (Anthropic Messages).
+    Claude,
+    /// `gemini-api-key` (AI Studio generateContent).
+    Gemini,
+    /// `codex-api-key` (Responses).
+    Codex,
+}
+
+impl Provider {
+    /// The wire format the upstream speaks.
+    pub fn format(self) -> Format {
+        match self {
+            Provider::OpenAiCompat => Format::OpenAiChat,
+            Provider::Claude => Format::Claude,
+            Provider::Gemini => Format::Gemini,
+            Provider::Codex => Format::OpenAiResponses,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Slot {
-    /// Index into `config.openai_compatibility`.
+    /// The upstream family.
+    pub provider: Provider,
+    /// Index into the provider's config list (`openai-compatibility`, `claude-api-key`, ...).
     pub entry: usize,
     /// Which of the entry's `api-key-entries` (`None` when the entry has none).
     pub key: Option<usize>,
@@ -134,6 +162,7 @@ impl Table {
                         None => compat.name.clone(),
                     };
                     let slot = b.intern(Slot {
+                        provider: Provider::OpenAiCompat,
                         entry,
                         key,
                         upstream_model: name.to_owned(),
@@ -147,6 +176,75 @@ impl Table {
                     if let Some(p) = &prefixed {
                         b.add(p, &compat.name, slot);
                     }
+                }
+            }
+        }
+        let keyed = config
+            .claude_api_key
+            .iter()
+            .map(|k| {
+                (
+                    Provider::Claude,
+                    "claude",
+                    k.priority,
+                    k.prefix.as_str(),
+                    &k.models,
+                )
+            })
+            .chain(config.gemini_api_key.iter().map(|k| {
+                (
+                    Provider::Gemini,
+                    "gemini",
+                    k.priority,
+                    k.prefix.as_str(),
+                    &k.models,
+                )
+            }))
+            .chain(config.codex_api_key.iter().map(|k| {
+                (
+                    Provider::Codex,
+                    "codex",
+                    k.priority,
+                    k.prefix.as_str(),
+                    &k.models,
+                )
+            }));
+        let mut counters = [0usize; 3];
+        for (provider, owner, priority, prefix, models) in keyed {
+            let n = match provider {
+                Provider::Claude => 0,
+                Provider::Gemini => 1,
+                _ => 2,
+            };
+            let Some(counter) = counters.get_mut(n) else {
+                continue;
+            };
+            let entry = *counter;
+            *counter += 1;
+            let prefix = prefix.trim_matches('/');
+            for m in models {
+                let name = m.name.trim();
+                if name.is_empty() {
+                    continue;
+                }
+                let alias = m.alias.trim();
+                let id = if alias.is_empty() { name } else { alias };
+                let prefixed = (!prefix.is_empty()).then(|| format!("{prefix}/{id}"));
+                let bare = !(config.force_model_prefix && prefixed.is_some());
+                let slot = b.intern(Slot {
+                    provider,
+                    entry,
+                    key: None,
+                    upstream_model: name.to_owned(),
+                    priority,
+                    model: id.to_owned(),
+                    label: format!("{owner}-api-key[{entry}]"),
+                });
+                if bare {
+                    b.add(id, owner, slot);
+                }
+                if let Some(p) = &prefixed {
+                    b.add(p, owner, slot);
                 }
             }
         }

@@ -12,7 +12,11 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 
 use super::conn::InFlight;
-use crate::translate::passthrough::ChatStream;
+use bytes::BytesMut;
+
+use crate::ir;
+use crate::protocol::sse;
+use crate::translate::{self, passthrough::ChatStream};
 use crate::upstream;
 use crate::usage::Tokens;
 
@@ -191,9 +195,188 @@ impl Drop for ChatRelay {
     }
 }
 
+/// A stream translated between formats: upstream bytes → SSE frames → upstream decoder →
+/// IR events → client encoder → client bytes, one output chunk per upstream read.
+pub struct TranslateRelay {
+    upstream: upstream::Response,
+    framer: sse::Framer,
+    decoder: translate::StreamDecoder,
+    encoder: translate::StreamEncoder,
+    events: Vec<ir::Event>,
+    usage: Option<ir::Usage>,
+    log: RequestLog,
+    done: bool,
+}
+
+impl TranslateRelay {
+    /// Relays `upstream`, decoding with `decoder` and encoding with `encoder`.
+    pub fn new(
+        upstream: upstream::Response,
+        decoder: translate::StreamDecoder,
+        encoder: translate::StreamEncoder,
+        log: RequestLog,
+    ) -> Self {
+        TranslateRelay {
+            upstream,
+            framer: sse::Framer::new(),
+            decoder,
+            encoder,
+            events: Vec::new(),
+            usage: None,
+            log,
+            done: false,
+        }
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        loop {
+            if self.done {
+                return Poll::Ready(None);
+            }
+            let mut out = BytesMut::new();
+            match self.upstream.poll_chunk(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => {
+                    self.framer.push(&chunk);
+                    loop {
+                        match self.framer.next_frame() {
+                            Ok(Some(frame)) => self.decode(&frame),
+                            Ok(None) => break,
+                            Err(e) => {
+                                self.fail(&e.to_string(), &mut out);
+                                break;
+                            }
+                        }
+                    }
+                }
+                Poll::Ready(None) => {
+                    if let Some(rest) = self.framer.finish() {
+                        self.decode(&rest);
+                    }
+                    self.decoder.finish(&mut self.events);
+                    self.encode(&mut out);
+                    self.encoder.finish(&mut out);
+                    self.done = true;
+                    self.log.stream_end = Some("complete");
+                    return Poll::Ready(Some(out.freeze()));
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    tracing::debug!(error = %e, "upstream stream failed");
+                    self.fail("the upstream connection was lost mid-stream", &mut out);
+                }
+            }
+            self.encode(&mut out);
+            if !out.is_empty() {
+                return Poll::Ready(Some(out.freeze()));
+            }
+        }
+    }
+
+    fn decode(&mut self, frame: &[u8]) {
+        let ev = sse::parse(frame);
+        if ev.is_comment_only {
+            return;
+        }
+        if let Err(e) = self.decoder.push(&ev, &mut self.events) {
+            self.events.push(ir::Event::Error { message: e.message });
+        }
+    }
+
+    fn encode(&mut self, out: &mut BytesMut) {
+        for ev in self.events.drain(..) {
+            if let ir::Event::Usage(u) = &ev {
+                self.usage = Some(*u);
+                self.log.tokens = Some(tokens(u));
+            }
+            self.encoder.push(&ev, out);
+        }
+    }
+
+    /// Ends the stream with an in-band error event in the client's format.
+    fn fail(&mut self, message: &str, out: &mut BytesMut) {
+        self.events.push(ir::Event::Error {
+            message: message.into(),
+        });
+        self.encode(out);
+        self.encoder.finish(out);
+        self.done = true;
+        self.log.stream_end = Some("upstream_error");
+    }
+}
+
+impl Drop for TranslateRelay {
+    fn drop(&mut self) {
+        if self.log.stream_end.is_none() {
+            self.log.stream_end = Some("client_gone");
+        }
+    }
+}
+
+fn tokens(u: &ir::Usage) -> Tokens {
+    Tokens {
+        input: u.input,
+        output: u.output,
+        cached: u.cache_read,
+        reasoning: u.reasoning,
+        total: u.total(),
+    }
+}
+
+/// A same-family stream forwarded untouched (Claude→Claude, Gemini→Gemini, Responses→Codex):
+/// the upstream's bytes go to the client as they arrive.
+pub struct RawRelay {
+    upstream: upstream::Response,
+    log: RequestLog,
+    done: bool,
+}
+
+impl RawRelay {
+    /// Forwards `upstream`.
+    pub fn new(upstream: upstream::Response, log: RequestLog) -> Self {
+        RawRelay {
+            upstream,
+            log,
+            done: false,
+        }
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.upstream.poll_chunk(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(chunk))) => Poll::Ready(Some(chunk)),
+            Poll::Ready(None) => {
+                self.done = true;
+                self.log.stream_end = Some("complete");
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Err(e))) => {
+                // The client's own protocol decides how a cut stream looks; with no translator
+                // in between, ending the body is the honest signal.
+                tracing::debug!(error = %e, "upstream stream failed");
+                self.done = true;
+                self.log.stream_end = Some("upstream_error");
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+impl Drop for RawRelay {
+    fn drop(&mut self) {
+        if self.log.stream_end.is_none() {
+            self.log.stream_end = Some("client_gone");
+        }
+    }
+}
+
 enum Inner {
     Full(Option<Bytes>),
     Chat(Box<ChatRelay>),
+    Translate(Box<TranslateRelay>),
+    Raw(Box<RawRelay>),
 }
 
 /// The response body type of every gateway response.
@@ -225,6 +408,22 @@ impl Body {
         }
     }
 
+    /// A stream translated between formats.
+    pub fn translate(relay: TranslateRelay) -> Self {
+        Body {
+            inner: Inner::Translate(Box::new(relay)),
+            in_flight: None,
+        }
+    }
+
+    /// A same-family stream forwarded untouched.
+    pub fn raw(relay: RawRelay) -> Self {
+        Body {
+            inner: Inner::Raw(Box::new(relay)),
+            in_flight: None,
+        }
+    }
+
     /// Keeps the request counted as in flight until the body is finished.
     pub fn attach(&mut self, guard: InFlight) {
         self.in_flight = Some(guard);
@@ -243,6 +442,8 @@ impl http_body::Body for Body {
         let next = match &mut this.inner {
             Inner::Full(b) => Poll::Ready(b.take()),
             Inner::Chat(relay) => relay.poll_next(cx),
+            Inner::Translate(relay) => relay.poll_next(cx),
+            Inner::Raw(relay) => relay.poll_next(cx),
         };
         if let Poll::Ready(None) = next {
             this.in_flight = None;
@@ -258,7 +459,7 @@ impl http_body::Body for Body {
         match &self.inner {
             Inner::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Inner::Full(None) => SizeHint::with_exact(0),
-            Inner::Chat(_) => SizeHint::default(),
+            Inner::Chat(_) | Inner::Translate(_) | Inner::Raw(_) => SizeHint::default(),
         }
     }
 }

@@ -14,18 +14,21 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 
-use super::body::{Body, ChatRelay, RequestLog};
+use super::body::{Body, ChatRelay, RawRelay, RequestLog, TranslateRelay};
 use super::conn::{ConnState, InFlight};
+use super::models;
 use super::Shutdown;
 use crate::auth::{self, Verdict};
 use crate::config::OpenAiCompatibility;
 use crate::error::{Error, Kind};
-use crate::protocol::{openai, Format};
+use crate::ir;
+use crate::protocol::{json, Format};
+use crate::provider;
 use crate::provider::openai_compat;
-use crate::route::{self, Endpoint, NoEndpoint, Outcome, Step};
+use crate::route::{self, Endpoint, NoEndpoint, Outcome, Provider, Step};
 use crate::snapshot::{Shared, Snapshot};
 use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
-use crate::translate::payload;
+use crate::translate::{self, count, payload, ClientApi};
 use crate::upstream::proxy::{self, Proxy};
 use crate::upstream::{self, Runtime, UpstreamError};
 
@@ -123,7 +126,13 @@ async fn dispatch<R: Runtime>(
             }
         }
     }
-    match ep {
+    let gemini = |req: &Request<Incoming>| ClientApi::Gemini {
+        json_array: !req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "alt=sse" || p == "$alt=sse")),
+    };
+    let out = match ep {
         Endpoint::Health => Ok(json(
             StatusCode::OK,
             Bytes::from_static(br#"{"status":"ok"}"#),
@@ -133,38 +142,160 @@ async fn dispatch<R: Runtime>(
             .status(StatusCode::NO_CONTENT)
             .body(Body::empty())
             .unwrap_or_else(|_| Response::new(Body::empty()))),
-        Endpoint::Models => Ok(json(StatusCode::OK, models_body(snap))),
-        Endpoint::ChatCompletions => chat(w, snap, req, log).await.map_err(|e| (fmt, e)),
+        Endpoint::Models => Ok(json(StatusCode::OK, models::list(snap, req.headers()))),
+        Endpoint::GeminiModels => Ok(json(StatusCode::OK, models::gemini_list(snap))),
+        Endpoint::GeminiModel => {
+            let name = route::gemini_path(req.uri().path()).map_or("", |(m, _)| m);
+            models::gemini_one(snap, name).map(|b| json(StatusCode::OK, b))
+        }
+        Endpoint::ChatCompletions => generate(w, snap, req, log, ClientApi::Chat, false).await,
+        Endpoint::Completions => generate(w, snap, req, log, ClientApi::Completions, false).await,
+        Endpoint::Responses => generate(w, snap, req, log, ClientApi::Responses, false).await,
+        Endpoint::Messages => generate(w, snap, req, log, ClientApi::Messages, false).await,
+        Endpoint::CountTokens => generate(w, snap, req, log, ClientApi::Messages, true).await,
+        Endpoint::GeminiGenerate | Endpoint::GeminiStream => {
+            let client = gemini(&req);
+            generate(w, snap, req, log, client, false).await
+        }
+        Endpoint::GeminiCountTokens => {
+            let client = gemini(&req);
+            generate(w, snap, req, log, client, true).await
+        }
+    };
+    out.map_err(|e| (fmt, e))
+}
+
+/// What the client asked, read once before the first attempt.
+struct Ask<'a> {
+    client: ClientApi,
+    /// A `count_tokens` / `countTokens` request.
+    count: bool,
+    /// The model the client named (alias, possibly prefixed).
+    model: String,
+    /// The model named in a Gemini URL (empty for other clients).
+    path_model: String,
+    stream: bool,
+    wants_usage: bool,
+    body: &'a Bytes,
+    chat: Option<passthrough::ChatRequest<'a>>,
+    beta: Option<String>,
+    user_agent: Option<String>,
+}
+
+/// How one attempt's request is built and its answer read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lane {
+    /// OpenAI chat client → OpenAI-compatible upstream: bytes plus `model`/usage patches.
+    ChatPassthrough,
+    /// Same family: forwarded untouched except the model name.
+    Passthrough,
+    /// Decoded into the IR and re-encoded for the upstream.
+    Translated,
+}
+
+fn lane(ask: &Ask<'_>, provider: Provider) -> Lane {
+    match (ask.client, provider) {
+        (ClientApi::Chat, Provider::OpenAiCompat) if !ask.count => Lane::ChatPassthrough,
+        (ClientApi::Messages, Provider::Claude) => Lane::Passthrough,
+        (ClientApi::Gemini { json_array }, Provider::Gemini)
+            if !json_array || !ask.stream || ask.count =>
+        {
+            Lane::Passthrough
+        }
+        (ClientApi::Responses, Provider::Codex) if ask.stream && !ask.count => Lane::Passthrough,
+        _ => Lane::Translated,
     }
 }
 
-async fn chat<R: Runtime>(
+/// Serves every generation endpoint: chat, completions, responses, messages, Gemini
+/// generate/stream, and both token-count endpoints. One failover loop; per attempt the lane
+/// depends on the client API and the chosen credential's family.
+async fn generate<R: Runtime>(
     w: &Worker<R>,
     snap: &Arc<Snapshot>,
     req: Request<Incoming>,
     log: &mut RequestLog,
+    client: ClientApi,
+    count: bool,
 ) -> Result<Response<Body>, Error> {
+    let path = req.uri().path().to_owned();
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let beta = header("anthropic-beta");
+    let user_agent = header("user-agent");
+    let gemini_stream = path.ends_with(":streamGenerateContent");
     let body = read_body(w, snap, req).await?;
-    let chat = passthrough::inspect_chat(&body)?;
-    log.model = Some(chat.model.to_string());
+    let mut ask = Ask {
+        client,
+        count,
+        model: String::new(),
+        path_model: String::new(),
+        stream: false,
+        wants_usage: false,
+        body: &body,
+        chat: None,
+        beta,
+        user_agent,
+    };
+    match client {
+        ClientApi::Gemini { .. } => {
+            let Some((model, _)) = route::gemini_path(&path) else {
+                return Err(Error::new(Kind::InvalidRequest, "no model in the URL"));
+            };
+            ask.model = model.to_owned();
+            ask.path_model = model.to_owned();
+            ask.stream = gemini_stream;
+        }
+        ClientApi::Chat if !count => {
+            let chat = passthrough::inspect_chat(&body)?;
+            ask.model = chat.model.to_string();
+            ask.stream = chat.stream;
+            ask.wants_usage = chat.wants_usage;
+            ask.chat = Some(chat);
+        }
+        _ => {
+            let fields = json::top_level(&body, &["model", "stream", "stream_options"])
+                .map_err(|e| Error::new(Kind::InvalidRequest, e.to_string()))?;
+            ask.model = fields
+                .str(0)
+                .filter(|m| !m.is_empty())
+                .ok_or_else(|| {
+                    Error::new(Kind::InvalidRequest, "the request needs a `model` field")
+                })?
+                .into_owned();
+            ask.stream = !count && fields.bool(1).unwrap_or(false);
+            ask.wants_usage = fields
+                .raw(2)
+                .and_then(|raw| json::top_level(raw.as_bytes(), &["include_usage"]).ok())
+                .and_then(|f| f.bool(0))
+                .unwrap_or(false);
+        }
+    }
+    log.model = Some(ask.model.clone());
     let table = &snap.routes;
-    let route = table.resolve(&chat.model).ok_or_else(|| {
+    let route = table.resolve(&ask.model).ok_or_else(|| {
         Error::new(
             Kind::ModelNotFound,
             format!(
                 "model `{}` is not served by any configured upstream",
-                chat.model
+                ask.model
             ),
         )
     })?;
     let policy = route::Policy::from_config(&snap.config);
     let session = policy
         .affinity
-        .and_then(|_| route::chat_session(&chat.model, &body));
+        .and_then(|_| route::chat_session(&ask.model, &body));
     let cursor = w.cursors.advance(route);
     let mut failover = route::Failover::new(table, route, policy, cursor, session);
     let limit = response_limit(snap);
     let mut last: Option<Failed> = None;
+    let mut ir_req: Option<ir::Request> = None;
+    let client_fmt = client.format();
 
     // Failover happens only here, before anything is written to the client.
     loop {
@@ -174,36 +305,35 @@ async fn chat<R: Runtime>(
                 w.rt.sleep(d).await;
                 continue;
             }
-            Step::Exhausted(ex) => return exhausted(&chat.model, ex, last, log),
+            Step::Exhausted(ex) => return exhausted(&ask.model, client_fmt, ex, last, log),
         };
         let Some(slot) = table.slot(slot_id) else {
             return Err(Error::new(Kind::Internal, "routing table out of date"));
         };
-        let entry = snap
-            .config
-            .openai_compatibility
-            .get(slot.entry)
-            .ok_or_else(|| Error::new(Kind::Internal, "routing table out of date"))?;
-        let key = slot
-            .key
-            .and_then(|k| entry.api_key_entries.get(k))
-            .map(|e| &e.api_key);
-        log.upstream = Some(entry.name.clone());
-        let up_body = chat.upstream_body(&slot.upstream_model);
-        let up_body = payload::apply(
-            &snap.payload,
-            "openai",
-            &slot.upstream_model,
-            &chat.model,
-            &body,
-            &up_body,
-        )?
-        .map_or(up_body, Bytes::from);
-        let built = proxy_for(snap, entry, slot.key).and_then(|proxy| {
-            openai_compat::build_request(entry, key, up_body, chat.stream).map(|r| (r, proxy))
-        });
+        let lane = lane(&ask, slot.provider);
+        if lane == Lane::Translated && ir_req.is_none() {
+            let decoded = if count {
+                translate::decode_count_request(client, &body, &ask.path_model)
+            } else {
+                translate::decode_request(client, &body, &ask.path_model)
+            };
+            ir_req = Some(decoded?);
+        }
+        if lane == Lane::Translated && count {
+            // No upstream of another family can count for this client: count locally.
+            let n = ir_req
+                .as_ref()
+                .map_or(0, |r| count::count_input_tokens(r, &slot.upstream_model));
+            return Ok(json(
+                StatusCode::OK,
+                Bytes::from(translate::encode_count_response(client, n)),
+            ));
+        }
+        log.upstream = Some(slot.label.clone());
+        let built = upstream_request(snap, slot, &ask, lane, ir_req.as_ref());
         let (up_req, proxy) = match built {
             Ok(r) => r,
+            Err(e) if e.kind == Kind::InvalidRequest => return Err(e),
             Err(e) => {
                 // A key or header the upstream can never accept: rest this slot like a refusal.
                 let refused = Outcome::FailOver {
@@ -250,6 +380,8 @@ async fn chat<R: Runtime>(
                 status,
                 headers,
                 body,
+                client: client_fmt,
+                same_family: client_fmt == slot.provider.format(),
             };
             if outcome == Outcome::Reject {
                 // The request itself is wrong: another credential would fail the same way.
@@ -267,23 +399,50 @@ async fn chat<R: Runtime>(
             continue;
         }
 
-        let rewrite = ModelRewrite::new(&chat.model, &slot.upstream_model);
-        if chat.stream && is_event_stream(&resp.head.headers) {
-            failover.succeeded(slot_id, Instant::now());
-            let mut relay_log = log.hand_off();
-            relay_log.status = 200;
-            let relay = ChatRelay::new(resp, ChatStream::new(rewrite, chat.wants_usage), relay_log);
-            let mut out = Response::new(Body::chat(relay));
-            let h = out.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/event-stream"),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-            return Ok(out);
+        let event_stream = is_event_stream(&resp.head.headers);
+        match lane {
+            Lane::ChatPassthrough if ask.stream && event_stream => {
+                failover.succeeded(slot_id, Instant::now());
+                let rewrite = ModelRewrite::new(&ask.model, &slot.upstream_model);
+                let mut relay_log = log.hand_off();
+                relay_log.status = 200;
+                let relay =
+                    ChatRelay::new(resp, ChatStream::new(rewrite, ask.wants_usage), relay_log);
+                return Ok(sse_response(Body::chat(relay)));
+            }
+            Lane::Passthrough if ask.stream && event_stream => {
+                failover.succeeded(slot_id, Instant::now());
+                let mut relay_log = log.hand_off();
+                relay_log.status = 200;
+                return Ok(sse_response(Body::raw(RawRelay::new(resp, relay_log))));
+            }
+            Lane::Translated if ask.stream && event_stream => {
+                failover.succeeded(slot_id, Instant::now());
+                let (id, created) = response_id(client);
+                let decoder = translate::StreamDecoder::new(slot.provider.format());
+                let encoder = translate::StreamEncoder::new(
+                    client,
+                    &ask.model,
+                    &id,
+                    created,
+                    ask.wants_usage,
+                );
+                let mut relay_log = log.hand_off();
+                relay_log.status = 200;
+                let relay = TranslateRelay::new(resp, decoder, encoder, relay_log);
+                let mut out = sse_response(Body::translate(relay));
+                if matches!(client, ClientApi::Gemini { json_array: true }) {
+                    out.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    );
+                }
+                return Ok(out);
+            }
+            _ => {}
         }
 
+        let content_type = resp.head.headers.get(header::CONTENT_TYPE).cloned();
         let body = match resp.collect(limit).await {
             Ok(b) => b,
             Err(e) => {
@@ -298,11 +457,280 @@ async fn chat<R: Runtime>(
                 continue;
             }
         };
+        let out = match lane {
+            Lane::ChatPassthrough => {
+                let rewrite = ModelRewrite::new(&ask.model, &slot.upstream_model);
+                let (body, usage) = passthrough::patch_chat_response(body, &rewrite);
+                log.tokens = usage;
+                json(StatusCode::OK, body)
+            }
+            Lane::Passthrough => {
+                // Same family: the body is the upstream's, with the client's model name back
+                // in place of the upstream one (Gemini answers carry no model field).
+                let body = if slot.provider != Provider::Gemini && ask.model != slot.upstream_model
+                {
+                    replace_model(&body, &ask.model).unwrap_or(body)
+                } else {
+                    body
+                };
+                let mut r = Response::new(Body::full(body));
+                if let Some(ct) = content_type {
+                    r.headers_mut().insert(header::CONTENT_TYPE, ct);
+                }
+                r
+            }
+            Lane::Translated => {
+                let decoded = if event_stream {
+                    translate::decode_stream_body(slot.provider.format(), &body).and_then(
+                        |events| translate::aggregate::aggregate(&events, family(slot.provider)),
+                    )
+                } else {
+                    translate::decode_response(slot.provider.format(), &body)
+                };
+                let mut ir_resp = match decoded {
+                    Ok(r) => r,
+                    Err(e) => {
+                        failover.failed(
+                            slot_id,
+                            &Outcome::transport(),
+                            Instant::now(),
+                            SystemTime::now(),
+                        );
+                        last = Some(Failed::Gateway(e));
+                        continue;
+                    }
+                };
+                ir_resp.model = ask.model.clone();
+                let (id, created) = response_id(client);
+                if ir_resp.created == 0 {
+                    ir_resp.created = created;
+                }
+                if ir_resp.id.is_empty() {
+                    ir_resp.id = id;
+                }
+                log.tokens = Some(tokens_of(&ir_resp.usage));
+                if ask.stream {
+                    // The upstream answered in one piece; replay it as a stream.
+                    let mut enc = translate::StreamEncoder::new(
+                        client,
+                        &ask.model,
+                        &ir_resp.id,
+                        ir_resp.created,
+                        ask.wants_usage,
+                    );
+                    let mut buf = bytes::BytesMut::new();
+                    for ev in translate::aggregate::replay(&ir_resp) {
+                        enc.push(&ev, &mut buf);
+                    }
+                    enc.finish(&mut buf);
+                    sse_response(Body::full(buf.freeze()))
+                } else {
+                    json(
+                        StatusCode::OK,
+                        Bytes::from(translate::encode_response(client, &ir_resp)),
+                    )
+                }
+            }
+        };
         failover.succeeded(slot_id, Instant::now());
-        let (body, usage) = passthrough::patch_chat_response(body, &rewrite);
-        log.tokens = usage;
-        return Ok(json(StatusCode::OK, body));
+        return Ok(out);
     }
+}
+
+fn family(p: Provider) -> ir::Family {
+    match p {
+        Provider::OpenAiCompat => ir::Family::OpenAi,
+        Provider::Claude => ir::Family::Claude,
+        Provider::Gemini => ir::Family::Gemini,
+        Provider::Codex => ir::Family::Responses,
+    }
+}
+
+/// The payload-rule protocol name CLIProxyAPI uses for each family.
+fn protocol_name(p: Provider) -> &'static str {
+    match p {
+        Provider::OpenAiCompat => "openai",
+        Provider::Claude => "claude",
+        Provider::Gemini => "gemini",
+        Provider::Codex => "codex",
+    }
+}
+
+/// Builds the upstream request for one attempt: the body for the lane, payload rules, the
+/// provider's URL/headers/auth, and the proxy.
+fn upstream_request(
+    snap: &Snapshot,
+    slot: &route::Slot,
+    ask: &Ask<'_>,
+    lane: Lane,
+    ir_req: Option<&ir::Request>,
+) -> Result<(http::Request<Bytes>, Option<Proxy>), Error> {
+    let cfg = &snap.config;
+    let missing = || Error::new(Kind::Internal, "routing table out of date");
+    let upstream_model = slot.upstream_model.as_str();
+    let body: Bytes = match lane {
+        Lane::ChatPassthrough => ask
+            .chat
+            .as_ref()
+            .map(|c| c.upstream_body(upstream_model))
+            .ok_or_else(missing)?,
+        Lane::Passthrough => match slot.provider {
+            Provider::Gemini => ask.body.clone(),
+            _ => replace_model(ask.body, upstream_model)?,
+        },
+        Lane::Translated => {
+            let mut r = ir_req.ok_or_else(missing)?.clone();
+            r.stream = ask.stream || slot.provider == Provider::Codex;
+            let encoded = match slot.provider {
+                Provider::OpenAiCompat => translate::openai::encode_request(&r, upstream_model),
+                Provider::Claude => {
+                    let options = translate::claude::EncodeOptions {
+                        mid_conversation_system: ask
+                            .beta
+                            .as_deref()
+                            .is_some_and(translate::claude::allows_mid_conversation_system),
+                        adaptive_thinking: false,
+                        auto_cache: true,
+                    };
+                    translate::claude::encode_request_with(&r, upstream_model, &options)
+                }
+                Provider::Gemini => translate::gemini::encode_request(&r, upstream_model),
+                Provider::Codex => translate::responses::encode_request(&r, upstream_model),
+            }?;
+            Bytes::from(encoded)
+        }
+    };
+    let original: &[u8] = if lane == Lane::Translated {
+        &body
+    } else {
+        ask.body
+    };
+    let body = payload::apply(
+        &snap.payload,
+        protocol_name(slot.provider),
+        upstream_model,
+        &ask.model,
+        original,
+        &body,
+    )?
+    .map_or(body, Bytes::from);
+    let upstream_stream = ask.stream || slot.provider == Provider::Codex;
+    let global = cfg.proxy_url.as_str();
+    let choose = |own: &str, who: &str| {
+        proxy::choose(own, global)
+            .map_err(|e| Error::new(Kind::Internal, format!("{who} proxy-url: {e}")))
+    };
+    match slot.provider {
+        Provider::OpenAiCompat => {
+            let entry = cfg
+                .openai_compatibility
+                .get(slot.entry)
+                .ok_or_else(missing)?;
+            let key = slot
+                .key
+                .and_then(|k| entry.api_key_entries.get(k))
+                .map(|e| &e.api_key);
+            let proxy = proxy_for(snap, entry, slot.key)?;
+            Ok((
+                openai_compat::build_request(entry, key, body, upstream_stream)?,
+                proxy,
+            ))
+        }
+        Provider::Claude => {
+            let entry = cfg.claude_api_key.get(slot.entry).ok_or_else(missing)?;
+            let action = if ask.count {
+                provider::claude::Action::CountTokens
+            } else {
+                provider::claude::Action::Messages {
+                    stream: upstream_stream,
+                }
+            };
+            let beta = if ask.client == ClientApi::Messages {
+                ask.beta.as_deref()
+            } else {
+                None
+            };
+            Ok((
+                provider::claude::build_request(entry, body, action, beta)?,
+                choose(&entry.proxy_url, &slot.label)?,
+            ))
+        }
+        Provider::Gemini => {
+            let entry = cfg.gemini_api_key.get(slot.entry).ok_or_else(missing)?;
+            let action = if ask.count {
+                provider::gemini::Action::CountTokens
+            } else if upstream_stream {
+                provider::gemini::Action::Stream
+            } else {
+                provider::gemini::Action::Generate
+            };
+            Ok((
+                provider::gemini::build_request(entry, upstream_model, body, action)?,
+                choose(&entry.proxy_url, &slot.label)?,
+            ))
+        }
+        Provider::Codex => {
+            let entry = cfg.codex_api_key.get(slot.entry).ok_or_else(missing)?;
+            Ok((
+                provider::codex::build_request(entry, body, ask.user_agent.as_deref())?,
+                choose(&entry.proxy_url, &slot.label)?,
+            ))
+        }
+    }
+}
+
+/// The body with its top-level `model` replaced by `model` (everything else byte-exact).
+fn replace_model(body: &[u8], model: &str) -> Result<Bytes, Error> {
+    let fields = json::top_level(body, &["model"])
+        .map_err(|e| Error::new(Kind::InvalidRequest, e.to_string()))?;
+    let lit = json::string_literal(model);
+    Ok(match fields.span(0) {
+        Some(span) => Bytes::from(json::splice(body, &mut [json::Edit::Replace(span, &lit)])),
+        None => Bytes::from(json::splice(body, &mut [json::Edit::Insert("model", &lit)])),
+    })
+}
+
+/// A response id in the client's style and the current Unix time.
+fn response_id(client: ClientApi) -> (String, u64) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let prefix = match client {
+        ClientApi::Chat => "chatcmpl-",
+        ClientApi::Completions => "cmpl-",
+        ClientApi::Responses => "resp_",
+        ClientApi::Messages => "msg_",
+        ClientApi::Gemini { .. } => "",
+    };
+    (
+        format!("{prefix}{:x}{n:06x}", now.as_nanos() & 0xffff_ffff_ffff),
+        now.as_secs(),
+    )
+}
+
+fn tokens_of(u: &ir::Usage) -> crate::usage::Tokens {
+    crate::usage::Tokens {
+        input: u.input,
+        output: u.output,
+        cached: u.cache_read,
+        reasoning: u.reasoning,
+        total: u.total(),
+    }
+}
+
+fn sse_response(body: Body) -> Response<Body> {
+    let mut out = Response::new(body);
+    let h = out.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    out
 }
 
 /// The last failure of a request whose candidates are all used up.
@@ -312,31 +740,45 @@ enum Failed {
         status: StatusCode,
         headers: http::HeaderMap,
         body: Bytes,
+        /// The client's format.
+        client: Format,
+        /// Whether the upstream speaks the client's format (then its body passes through).
+        same_family: bool,
     },
     /// The gateway could not get an answer (connect error, timeout, bad entry).
     Gateway(Error),
 }
 
 impl Failed {
-    /// The upstream's own error status and body, passed through untouched (with its
-    /// `Content-Type`, and its `Retry-After` or else `retry_after` seconds when given).
+    /// The upstream's error status with its body: passed through untouched when the upstream
+    /// speaks the client's format (with its `Content-Type`, and its `Retry-After` or else
+    /// `retry_after` seconds), otherwise its message re-rendered in the client's error shape.
     fn into_response(self, retry_after: Option<u64>, log: &mut RequestLog) -> Response<Body> {
-        let (status, headers, body) = match self {
+        let (status, headers, body, client, same_family) = match self {
             Failed::Upstream {
                 status,
                 headers,
                 body,
-            } => (status, headers, body),
+                client,
+                same_family,
+            } => (status, headers, body, client, same_family),
             Failed::Gateway(e) => return error_response(Format::OpenAiChat, &e),
         };
         log.error = Some("upstream_status");
-        let mut out = Response::new(Body::full(body));
+        let mut out = if same_family {
+            let mut out = Response::new(Body::full(body));
+            if let Some(v) = headers.get(header::CONTENT_TYPE) {
+                out.headers_mut().insert(header::CONTENT_TYPE, v.clone());
+            }
+            out
+        } else {
+            let err = Error::new(kind_for_status(status), upstream_message(&body, status));
+            json(status, client.error_body(&err))
+        };
         *out.status_mut() = status;
         let h = out.headers_mut();
-        for name in [header::CONTENT_TYPE, header::RETRY_AFTER] {
-            if let Some(v) = headers.get(&name) {
-                h.insert(name, v.clone());
-            }
+        if let Some(v) = headers.get(header::RETRY_AFTER) {
+            h.insert(header::RETRY_AFTER, v.clone());
         }
         if let Some(secs) = retry_after.filter(|_| !h.contains_key(header::RETRY_AFTER)) {
             h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -345,12 +787,40 @@ impl Failed {
     }
 }
 
+/// The error kind whose shape fits an upstream status.
+fn kind_for_status(status: StatusCode) -> Kind {
+    match status.as_u16() {
+        400 | 422 => Kind::InvalidRequest,
+        401 | 403 => Kind::Unauthorized,
+        404 => Kind::ModelNotFound,
+        408 | 504 => Kind::UpstreamTimeout,
+        413 => Kind::PayloadTooLarge,
+        429 => Kind::Cooldown,
+        _ => Kind::UpstreamUnavailable,
+    }
+}
+
+/// The human message inside an upstream error body of any family
+/// (`error.message`, `message`, or `error` as a string), else a generic one.
+fn upstream_message(body: &[u8], status: StatusCode) -> String {
+    let v: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let found = v.as_ref().and_then(|v| {
+        v.pointer("/error/message")
+            .or_else(|| v.get("message"))
+            .or_else(|| v.get("error"))
+            .and_then(|m| m.as_str())
+            .map(str::to_owned)
+    });
+    found.unwrap_or_else(|| format!("upstream answered {status}"))
+}
+
 /// The answer once failover gave up. When nothing could even be tried because every
 /// credential is cooling: "all credentials are cooling down" (429 with `Retry-After`, naming
 /// the model and the reset). Otherwise the last failure itself, as CLIProxyAPI does; a
 /// rate-limited upstream answer gets a `Retry-After` if it had none.
 fn exhausted(
     model: &str,
+    _client: Format,
     ex: route::Exhausted,
     last: Option<Failed>,
     log: &mut RequestLog,
@@ -501,24 +971,4 @@ fn root_body() -> Bytes {
         "endpoints": endpoints,
     });
     Bytes::from(v.to_string())
-}
-
-fn models_body(snap: &Snapshot) -> Bytes {
-    let list = openai::ModelList {
-        object: "list",
-        data: snap
-            .routes
-            .listed()
-            .iter()
-            .map(|l| openai::Model {
-                id: &l.id,
-                object: "model",
-                created: snap.created,
-                owned_by: &l.owned_by,
-            })
-            .collect(),
-    };
-    serde_json::to_vec(&list)
-        .map(Bytes::from)
-        .unwrap_or_default()
 }

@@ -325,3 +325,94 @@ mod tests {
         assert_eq!(resp.id, "");
     }
 }
+
+/// The inverse of aggregation: the event sequence that streams `resp`, for a client that asked
+/// for a stream when the upstream answered in one piece. Images, tool results and opaque
+/// items have no stream event and are left out.
+pub fn replay(resp: &ir::Response) -> Vec<ir::Event> {
+    let mut out = vec![ir::Event::Start {
+        id: resp.id.clone(),
+        model: resp.model.clone(),
+    }];
+    let mut index = 0usize;
+    for block in &resp.content {
+        let (kind, deltas) = match block {
+            ir::Block::Text(t) => (ir::BlockKind::Text, vec![ir::Delta::Text(t.clone())]),
+            ir::Block::Thinking { text, signature } => {
+                let mut d = vec![ir::Delta::Thinking(text.clone())];
+                if let Some(s) = signature {
+                    d.push(ir::Delta::Signature(s.clone()));
+                }
+                (ir::BlockKind::Thinking, d)
+            }
+            ir::Block::ToolCall {
+                id,
+                name,
+                arguments,
+            } => (
+                ir::BlockKind::ToolCall {
+                    id: id.clone(),
+                    name: name.clone(),
+                },
+                vec![ir::Delta::ToolArguments(arguments.clone())],
+            ),
+            ir::Block::RedactedThinking { data, .. } => (
+                ir::BlockKind::RedactedThinking { data: data.clone() },
+                Vec::new(),
+            ),
+            ir::Block::Image(_) | ir::Block::ToolResult { .. } | ir::Block::Opaque { .. } => {
+                continue
+            }
+        };
+        out.push(ir::Event::BlockStart { index, kind });
+        out.extend(
+            deltas
+                .into_iter()
+                .map(|delta| ir::Event::Delta { index, delta }),
+        );
+        out.push(ir::Event::BlockStop { index });
+        index += 1;
+    }
+    out.push(ir::Event::Usage(resp.usage));
+    out.push(ir::Event::Finish {
+        stop: resp.stop.clone(),
+    });
+    out
+}
+
+#[cfg(test)]
+mod replay_tests {
+    use super::*;
+
+    #[test]
+    fn replay_then_aggregate_gives_the_response_back() {
+        let resp = ir::Response {
+            id: "r1".into(),
+            model: "m".into(),
+            created: 0,
+            content: vec![
+                ir::Block::Thinking {
+                    text: "hmm".into(),
+                    signature: None,
+                },
+                ir::Block::Text("hi".into()),
+                ir::Block::ToolCall {
+                    id: "c1".into(),
+                    name: "f".into(),
+                    arguments: r#"{"a":1}"#.into(),
+                },
+            ],
+            stop: ir::StopReason::ToolUse,
+            usage: ir::Usage {
+                input: 3,
+                output: 4,
+                ..ir::Usage::default()
+            },
+        };
+        let events = replay(&resp);
+        let back = aggregate(&events, ir::Family::OpenAi).unwrap();
+        assert_eq!(back.content, resp.content);
+        assert_eq!(back.stop, resp.stop);
+        assert_eq!(back.usage, resp.usage);
+    }
+}
