@@ -173,9 +173,9 @@ nonstream-keepalive-interval: 15
 streaming: { keepalive-seconds: 20, bootstrap-retries: 2 }
 antigravity-signature-cache-enabled: false
 antigravity-signature-bypass-strict: true
-gemini-api-key: [{ api-key: g }]
-codex-api-key: [{ api-key: c, base-url: "https://x.example", websockets: true }]
-claude-api-key: [{ api-key: a, experimental-cch-signing: true, cloak: { mode: never, strict-mode: true, cache-user-id: true } }]
+gemini-api-key: [{ api-key: g, excluded-models: ["x*"] }]
+codex-api-key: [{ api-key: c, base-url: "https://x.example", websockets: true, excluded-models: ["y"] }]
+claude-api-key: [{ api-key: a, excluded-models: ["z"], experimental-cch-signing: true, cloak: { mode: never, strict-mode: true, cache-user-id: true } }]
 claude-header-defaults: { user-agent: ua, stabilize-device-profile: true }
 codex-header-defaults: { user-agent: cx }
 openai-compatibility:
