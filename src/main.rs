@@ -162,8 +162,16 @@ fn run(args: Args) -> anyhow::Result<()> {
         .claude_api_key
         .iter()
         .map(|k| ("claude-api-key", k.models.is_empty()))
-        .chain(cfg.gemini_api_key.iter().map(|k| ("gemini-api-key", k.models.is_empty())))
-        .chain(cfg.codex_api_key.iter().map(|k| ("codex-api-key", k.models.is_empty())))
+        .chain(
+            cfg.gemini_api_key
+                .iter()
+                .map(|k| ("gemini-api-key", k.models.is_empty())),
+        )
+        .chain(
+            cfg.codex_api_key
+                .iter()
+                .map(|k| ("codex-api-key", k.models.is_empty())),
+        )
         .filter(|(_, empty)| *empty)
         .map(|(list, _)| list)
         .collect::<Vec<_>>();
