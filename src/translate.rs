@@ -252,3 +252,58 @@ pub fn decode_stream_body(fmt: Format, body: &[u8]) -> Result<Vec<ir::Event>, Er
     decoder.finish(&mut events);
     Ok(events)
 }
+
+/// Splits CLIProxyAPI's thinking suffix off a model name: `gemini-2.5-pro(8192)` (a budget),
+/// `claude-sonnet-4(high)` (a level), `model(none)` / `model(auto)`. The suffix overrides
+/// whatever reasoning the body asked for. Names without a valid suffix are returned whole.
+pub fn split_thinking_suffix(model: &str) -> (&str, Option<ir::Reasoning>) {
+    let Some(inner) = model.strip_suffix(')') else {
+        return (model, None);
+    };
+    let Some((base, value)) = inner.rsplit_once('(') else {
+        return (model, None);
+    };
+    if base.is_empty() {
+        return (model, None);
+    }
+    let reasoning = match value.trim().parse::<i64>() {
+        Ok(budget) => ir::Reasoning {
+            effort: Some(ir::Effort::from_budget(budget)),
+            budget: Some(budget),
+            include_thoughts: None,
+        },
+        Err(_) => match ir::Effort::parse(value) {
+            Some(effort) => ir::Reasoning {
+                effort: Some(effort),
+                budget: Some(effort.budget()),
+                include_thoughts: None,
+            },
+            None => return (model, None),
+        },
+    };
+    (base, Some(reasoning))
+}
+
+#[cfg(test)]
+mod suffix_tests {
+    use super::*;
+
+    #[test]
+    fn thinking_suffixes() {
+        let (m, r) = split_thinking_suffix("gemini-2.5-pro(8192)");
+        assert_eq!(m, "gemini-2.5-pro");
+        let r = r.unwrap();
+        assert_eq!((r.budget, r.effort), (Some(8192), Some(ir::Effort::Medium)));
+        let (m, r) = split_thinking_suffix("claude-sonnet-4(high)");
+        assert_eq!(m, "claude-sonnet-4");
+        assert_eq!(r.unwrap().effort, Some(ir::Effort::High));
+        assert_eq!(split_thinking_suffix("m(none)").1.unwrap().budget, Some(0));
+        assert_eq!(
+            split_thinking_suffix("m(-1)").1.unwrap().effort,
+            Some(ir::Effort::Auto)
+        );
+        for whole in ["plain", "m(bogus)", "(high)", "m(high", "vendor/m(x)"] {
+            assert_eq!(split_thinking_suffix(whole), (whole, None), "{whole}");
+        }
+    }
+}

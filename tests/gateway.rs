@@ -847,3 +847,52 @@ fn a_port_in_use_is_a_clear_startup_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_thinking_suffix_on_the_model_overrides_the_body() {
+    let mock = json_mock();
+    let gw = gateway_for(&mock, "");
+    let body = json!({"model": "gpt-4o(high)", "reasoning_effort": "low",
+                      "messages": [{"role": "user", "content": "hi"}]});
+    let r = client::send(
+        gw.addr(),
+        "POST",
+        "/v1/chat/completions",
+        &[AUTH, JSON_CT],
+        body.to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["model"], "gpt-4o(high)");
+    let sent = mock.requests()[0].json();
+    assert_eq!(sent["model"], "openai/gpt-4o");
+    assert_eq!(sent["reasoning_effort"], "high");
+
+    let body = json!({"model": "gpt-4o(8192)", "messages": [{"role": "user", "content": "hi"}]});
+    let r = client::send(
+        gw.addr(),
+        "POST",
+        "/v1/chat/completions",
+        &[AUTH, JSON_CT],
+        body.to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(mock.requests()[1].json()["reasoning_effort"], "medium");
+
+    let body = json!({"model": "gpt-4o(none)", "reasoning_effort": "high",
+                      "messages": [{"role": "user", "content": "hi"}]});
+    let r = client::send(
+        gw.addr(),
+        "POST",
+        "/v1/chat/completions",
+        &[AUTH, JSON_CT],
+        body.to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(mock.requests()[2].json().get("reasoning_effort").is_none());
+}

@@ -180,6 +180,11 @@ struct Ask<'a> {
     chat: Option<passthrough::ChatRequest<'a>>,
     beta: Option<String>,
     user_agent: Option<String>,
+    /// The model name routing uses: `model` without a thinking suffix.
+    route_model: String,
+    /// Reasoning from a `model(…)` suffix; it overrides the body, so such requests always
+    /// take the IR lane.
+    reasoning: Option<ir::Reasoning>,
 }
 
 /// How one attempt's request is built and its answer read.
@@ -194,6 +199,9 @@ enum Lane {
 }
 
 fn lane(ask: &Ask<'_>, provider: Provider) -> Lane {
+    if ask.reasoning.is_some() && !ask.count {
+        return Lane::Translated;
+    }
     match (ask.client, provider) {
         (ClientApi::Chat, Provider::OpenAiCompat) if !ask.count => Lane::ChatPassthrough,
         (ClientApi::Messages, Provider::Claude) => Lane::Passthrough,
@@ -240,6 +248,8 @@ async fn generate<R: Runtime>(
         chat: None,
         beta,
         user_agent,
+        route_model: String::new(),
+        reasoning: None,
     };
     match client {
         ClientApi::Gemini { .. } => {
@@ -276,8 +286,11 @@ async fn generate<R: Runtime>(
         }
     }
     log.model = Some(ask.model.clone());
+    let (base, reasoning) = translate::split_thinking_suffix(&ask.model);
+    ask.route_model = base.to_owned();
+    ask.reasoning = reasoning;
     let table = &snap.routes;
-    let route = table.resolve(&ask.model).ok_or_else(|| {
+    let route = table.resolve(&ask.route_model).ok_or_else(|| {
         Error::new(
             Kind::ModelNotFound,
             format!(
@@ -317,7 +330,11 @@ async fn generate<R: Runtime>(
             } else {
                 translate::decode_request(client, &body, &ask.path_model)
             };
-            ir_req = Some(decoded?);
+            let mut decoded = decoded?;
+            if let Some(r) = &ask.reasoning {
+                decoded.reasoning = Some(r.clone());
+            }
+            ir_req = Some(decoded);
         }
         if lane == Lane::Translated && count {
             // No upstream of another family can count for this client: count locally.
