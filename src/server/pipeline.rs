@@ -365,13 +365,7 @@ async fn generate<R: Runtime>(
         let mut resp = match w.client.send(up_req, proxy.as_ref()).await {
             Ok(r) => r,
             Err(e) => {
-                failover.failed(
-                    slot_id,
-                    &Outcome::transport(),
-                    Instant::now(),
-                    SystemTime::now(),
-                );
-                last = Some(Failed::Gateway(upstream_error(e)));
+                last = Some(transport_failure(&mut failover, slot_id, upstream_error(e)));
                 continue;
             }
         };
@@ -382,13 +376,7 @@ async fn generate<R: Runtime>(
             let body = match resp.collect(limit).await {
                 Ok(b) => b,
                 Err(e) => {
-                    failover.failed(
-                        slot_id,
-                        &Outcome::transport(),
-                        Instant::now(),
-                        SystemTime::now(),
-                    );
-                    last = Some(Failed::Gateway(upstream_error(e)));
+                    last = Some(transport_failure(&mut failover, slot_id, upstream_error(e)));
                     continue;
                 }
             };
@@ -464,13 +452,7 @@ async fn generate<R: Runtime>(
             Ok(b) => b,
             Err(e) => {
                 // Nothing has reached the client yet, so another credential may still answer.
-                failover.failed(
-                    slot_id,
-                    &Outcome::transport(),
-                    Instant::now(),
-                    SystemTime::now(),
-                );
-                last = Some(Failed::Gateway(upstream_error(e)));
+                last = Some(transport_failure(&mut failover, slot_id, upstream_error(e)));
                 continue;
             }
         };
@@ -507,13 +489,7 @@ async fn generate<R: Runtime>(
                 let mut ir_resp = match decoded {
                     Ok(r) => r,
                     Err(e) => {
-                        failover.failed(
-                            slot_id,
-                            &Outcome::transport(),
-                            Instant::now(),
-                            SystemTime::now(),
-                        );
-                        last = Some(Failed::Gateway(e));
+                        last = Some(transport_failure(&mut failover, slot_id, e));
                         continue;
                     }
                 };
@@ -552,6 +528,18 @@ async fn generate<R: Runtime>(
         failover.succeeded(slot_id, Instant::now());
         return Ok(out);
     }
+}
+
+/// Records that `slot` could not give an answer (connect error, timeout, broken or
+/// unreadable body) so failover cools it down, and keeps `e` as the last failure.
+fn transport_failure(failover: &mut route::Failover<'_>, slot: route::SlotId, e: Error) -> Failed {
+    failover.failed(
+        slot,
+        &Outcome::transport(),
+        Instant::now(),
+        SystemTime::now(),
+    );
+    Failed::Gateway(e)
 }
 
 fn family(p: Provider) -> ir::Family {
