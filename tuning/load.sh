@@ -239,6 +239,14 @@ request_body() {
     "$model" "$extra"
 }
 
+# The same question as an Anthropic Messages request (the translated rows: a Claude client
+# in front of the OpenAI-compatible mock).
+claude_body() {
+  local model=$1 stream=$2
+  printf '{"model":"%s","max_tokens":256,"system":"You are a concise assistant for a platform engineering team. Answer in plain prose, at most three sentences, and never invent configuration keys.","messages":[{"role":"user","content":"Our API gateway keeps a pool of keep-alive connections to each upstream. What is a sensible idle timeout for those connections, and how should we size the pool for about two thousand requests per second?"}],"temperature":0.2,"stream":%s}' \
+    "$model" "$stream"
+}
+
 ANSWER="A sensible idle timeout is 60 to 90 seconds, just below the upstream keep-alive timeout so the gateway closes first. Size the pool from concurrency: two thousand requests per second at 150 ms each is about 300 in flight, so 320 to 400 warm connections."
 
 # Non-streaming chat.completion (~400 B).
@@ -483,6 +491,18 @@ smoke_check() {
     --data-binary "@$body" "$url" 2>&1) || { echo "curl failed: $meta"; return 1; }
   code=${meta%% *}; ctype=${meta#* }
   [[ $code == 2* ]] || { echo "HTTP $code: $(head -c 300 "$f")"; return 1; }
+  if [[ ${SMOKE_SHAPE:-openai} == claude ]]; then
+    if [[ $mode == json ]]; then
+      grep -q '"type": *"message"' "$f" || { echo "not a Messages response: $(head -c 300 "$f")"; return 1; }
+    else
+      n=$(tr -d '\r' <"$f" | grep -c '^event: content_block_delta' || true)
+      tr -d '\r' <"$f" | grep -q '^event: message_stop' || { echo "stream has no message_stop"; return 1; }
+      log "$target/$mode: smoke ok ($n text deltas, $(wc -c <"$f") B)"
+      return 0
+    fi
+    log "$target/$mode: smoke ok ($(wc -c <"$f") B)"
+    return 0
+  fi
   if [[ $mode == json ]]; then
     [[ $ctype == application/json* ]] || { echo "content-type '$ctype', want application/json"; return 1; }
     grep -q '"object": *"chat.completion"' "$f" || { echo "not a chat.completion: $(head -c 300 "$f")"; return 1; }
@@ -606,6 +626,12 @@ measure_target() {
       gateway) measure "$target" "$mode" "$base/v1/chat/completions" "$TMP/body-bench-$mode.json" 0 "$pid" ;;
     esac
   done
+  if [[ $kind == gateway && $target == cliproxy ]]; then
+    # Translated: Anthropic Messages clients, OpenAI-compatible upstream, same gateway.
+    for mode in "${MODES[@]}"; do
+      SMOKE_SHAPE=claude measure "$target-claude" "$mode" "$base/v1/messages" "$TMP/body-claude-$mode.json" 0 "$pid"
+    done
+  fi
 }
 
 # A target that could not be started: skip (default row) or fail (explicit).
@@ -633,7 +659,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 
 
 report() {
   local key target mode fmt
-  fmt='| %-14s | %-4s | %9s | %9s | %9s | %10s | %7s | %s |\n'
+  fmt='| %-15s | %-4s | %9s | %9s | %9s | %10s | %7s | %s |\n'
   {
     echo "# cliproxy load run"
     echo
@@ -649,7 +675,7 @@ report() {
     # shellcheck disable=SC2059
     printf "$fmt" target mode req/s 'p50 ms' 'p99 ms' CPU-µs/req 'CPU %' non-2xx/errors
     # shellcheck disable=SC2059
-    printf "$fmt" -------------- ---- --------- --------- --------- ---------- ------- --------------
+    printf "$fmt" --------------- ---- --------- --------- --------- ---------- ------- --------------
     for key in "${ROW_ORDER[@]}"; do
       target=${key%:*}; mode=${key#*:}
       # shellcheck disable=SC2059
@@ -663,6 +689,10 @@ report() {
         if ((!printed)); then echo; echo "Ratios vs nginx (req/s: higher is better; CPU-µs/req: lower is better):"; echo; printed=1; fi
         echo "- $gw/nginx $mode: req/s x$(ratio "${R_RPS[$gw:$mode]}" "${R_RPS[nginx:$mode]}"), CPU-µs/req x$(ratio "${R_CPU[$gw:$mode]}" "${R_CPU[nginx:$mode]}")"
       done
+    done
+    for mode in "${MODES[@]}"; do
+      [[ -n ${R_CPU[cliproxy-claude:$mode]:-} && -n ${R_CPU[cliproxy:$mode]:-} ]] || continue
+      echo "- translated (Claude client -> OpenAI upstream) vs passthrough, $mode: CPU-µs/req x$(ratio "${R_CPU[cliproxy-claude:$mode]}" "${R_CPU[cliproxy:$mode]}"), req/s x$(ratio "${R_RPS[cliproxy-claude:$mode]}" "${R_RPS[cliproxy:$mode]}")"
     done
     if ((${#SKIPPED[@]})); then
       echo; echo "Skipped:"; echo
@@ -710,6 +740,8 @@ main() {
   request_body upstream-model true >"$TMP/body-upstream-sse.json"
   request_body bench-json false >"$TMP/body-bench-json.json"
   request_body bench-sse true >"$TMP/body-bench-sse.json"
+  claude_body bench-json false >"$TMP/body-claude-json.json"
+  claude_body bench-sse true >"$TMP/body-claude-sse.json"
 
   write_mock_conf "$MOCK_PORT"
   start_nginx mock "$MOCK_PORT" /json/v1/chat/completions || die "mock upstream failed to start"
