@@ -350,3 +350,29 @@ async fn session_affinity_keeps_a_conversation_on_one_key() {
         "one key served the whole session: {used:?}"
     );
 }
+
+#[tokio::test]
+async fn a_stream_that_dies_before_its_first_byte_fails_over_invisibly() {
+    // k1 answers 200 with SSE headers, then hangs up before sending a single frame.
+    let mock = MockUpstream::start(|r| match key(r) {
+        "k1" => Reply::SseThenDrop {
+            frames: Vec::new(),
+            gap: Duration::ZERO,
+        },
+        _ => Reply::Sse {
+            frames: stream_frames(),
+            gap: Duration::ZERO,
+        },
+    });
+    let gw = gateway(
+        &[entry("mock", &mock, 2, "")],
+        "routing:\n  strategy: fill-first\n",
+    );
+    let r = chat(&gw, chat_body(true)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let frames = client::sse_data_frames(&r.body);
+    assert_eq!(frames.last().unwrap(), "[DONE]", "{frames:?}");
+    assert!(frames.iter().all(|f| !f.contains("error")), "{frames:?}");
+    assert_eq!(calls(&mock, "k1"), 1);
+    assert_eq!(calls(&mock, "k2"), 1);
+}

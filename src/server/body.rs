@@ -105,6 +105,7 @@ impl Drop for RequestLog {
 /// A relayed chat-completions SSE stream.
 pub struct ChatRelay {
     upstream: upstream::Response,
+    first: Option<Bytes>,
     patch: ChatStream,
     queue: VecDeque<Bytes>,
     scratch: Vec<Bytes>,
@@ -117,6 +118,7 @@ impl ChatRelay {
     pub fn new(upstream: upstream::Response, patch: ChatStream, log: RequestLog) -> Self {
         ChatRelay {
             upstream,
+            first: None,
             patch,
             queue: VecDeque::new(),
             scratch: Vec::new(),
@@ -133,7 +135,11 @@ impl ChatRelay {
             if self.done {
                 return Poll::Ready(None);
             }
-            match self.upstream.poll_chunk(cx) {
+            let polled = match self.first.take() {
+                Some(chunk) => Poll::Ready(Some(Ok(chunk))),
+                None => self.upstream.poll_chunk(cx),
+            };
+            match polled {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => {
                     if let Err(e) = self.patch.push(&chunk, &mut self.scratch) {
@@ -154,6 +160,13 @@ impl ChatRelay {
                 }
             }
         }
+    }
+
+    /// Starts with a chunk already read from the upstream (the pipeline reads the first one
+    /// before committing the response head, so a stream that dies first can fail over).
+    pub fn with_first(mut self, chunk: Bytes) -> Self {
+        self.first = Some(chunk);
+        self
     }
 
     /// Moves the frames of one upstream read into the queue as a single chunk: one copy of
@@ -199,6 +212,7 @@ impl Drop for ChatRelay {
 /// IR events → client encoder → client bytes, one output chunk per upstream read.
 pub struct TranslateRelay {
     upstream: upstream::Response,
+    first: Option<Bytes>,
     framer: sse::Framer,
     decoder: translate::StreamDecoder,
     encoder: translate::StreamEncoder,
@@ -218,6 +232,7 @@ impl TranslateRelay {
     ) -> Self {
         TranslateRelay {
             upstream,
+            first: None,
             framer: sse::Framer::new(),
             decoder,
             encoder,
@@ -234,7 +249,11 @@ impl TranslateRelay {
                 return Poll::Ready(None);
             }
             let mut out = BytesMut::new();
-            match self.upstream.poll_chunk(cx) {
+            let polled = match self.first.take() {
+                Some(chunk) => Poll::Ready(Some(Ok(chunk))),
+                None => self.upstream.poll_chunk(cx),
+            };
+            match polled {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => {
                     self.framer.push(&chunk);
@@ -270,6 +289,12 @@ impl TranslateRelay {
                 return Poll::Ready(Some(out.freeze()));
             }
         }
+    }
+
+    /// Starts with a chunk already read from the upstream.
+    pub fn with_first(mut self, chunk: Bytes) -> Self {
+        self.first = Some(chunk);
+        self
     }
 
     fn decode(&mut self, frame: &[u8]) {
@@ -326,6 +351,7 @@ fn tokens(u: &ir::Usage) -> Tokens {
 /// the upstream's bytes go to the client as they arrive.
 pub struct RawRelay {
     upstream: upstream::Response,
+    first: Option<Bytes>,
     log: RequestLog,
     done: bool,
 }
@@ -335,6 +361,7 @@ impl RawRelay {
     pub fn new(upstream: upstream::Response, log: RequestLog) -> Self {
         RawRelay {
             upstream,
+            first: None,
             log,
             done: false,
         }
@@ -343,6 +370,9 @@ impl RawRelay {
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         if self.done {
             return Poll::Ready(None);
+        }
+        if let Some(chunk) = self.first.take() {
+            return Poll::Ready(Some(chunk));
         }
         match self.upstream.poll_chunk(cx) {
             Poll::Pending => Poll::Pending,
@@ -361,6 +391,14 @@ impl RawRelay {
                 Poll::Ready(None)
             }
         }
+    }
+}
+
+impl RawRelay {
+    /// Starts with a chunk already read from the upstream.
+    pub fn with_first(mut self, chunk: Bytes) -> Self {
+        self.first = Some(chunk);
+        self
     }
 }
 

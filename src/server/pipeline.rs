@@ -405,6 +405,27 @@ async fn generate<R: Runtime>(
         }
 
         let event_stream = is_event_stream(&resp.head.headers);
+        // Hold the response head until the upstream's first byte: a stream that dies before
+        // it fails over like any other failure, and the client never sees a broken stream.
+        let mut first = None;
+        if ask.stream && event_stream {
+            match std::future::poll_fn(|cx| resp.poll_chunk(cx)).await {
+                Some(Ok(chunk)) => first = Some(chunk),
+                Some(Err(e)) => {
+                    last = Some(transport_failure(&mut failover, slot_id, upstream_error(e)));
+                    continue;
+                }
+                None => {
+                    let e = Error::new(
+                        Kind::UpstreamProtocol,
+                        "the upstream ended its stream before sending anything",
+                    );
+                    last = Some(transport_failure(&mut failover, slot_id, e));
+                    continue;
+                }
+            }
+        }
+        let first = first.unwrap_or_default();
         match lane {
             Lane::ChatPassthrough if ask.stream && event_stream => {
                 failover.succeeded(slot_id, Instant::now());
@@ -412,14 +433,17 @@ async fn generate<R: Runtime>(
                 let mut relay_log = log.hand_off();
                 relay_log.status = 200;
                 let relay =
-                    ChatRelay::new(resp, ChatStream::new(rewrite, ask.wants_usage), relay_log);
+                    ChatRelay::new(resp, ChatStream::new(rewrite, ask.wants_usage), relay_log)
+                        .with_first(first);
                 return Ok(sse_response(Body::chat(relay)));
             }
             Lane::Passthrough if ask.stream && event_stream => {
                 failover.succeeded(slot_id, Instant::now());
                 let mut relay_log = log.hand_off();
                 relay_log.status = 200;
-                return Ok(sse_response(Body::raw(RawRelay::new(resp, relay_log))));
+                return Ok(sse_response(Body::raw(
+                    RawRelay::new(resp, relay_log).with_first(first),
+                )));
             }
             Lane::Translated if ask.stream && event_stream => {
                 failover.succeeded(slot_id, Instant::now());
@@ -434,7 +458,8 @@ async fn generate<R: Runtime>(
                 );
                 let mut relay_log = log.hand_off();
                 relay_log.status = 200;
-                let relay = TranslateRelay::new(resp, decoder, encoder, relay_log);
+                let relay =
+                    TranslateRelay::new(resp, decoder, encoder, relay_log).with_first(first);
                 let mut out = sse_response(Body::translate(relay));
                 if matches!(client, ClientApi::Gemini { json_array: true }) {
                     out.headers_mut().insert(
