@@ -15,3 +15,17 @@ pub struct Tokens {
     /// Total as reported (input + output when the upstream gives none).
     pub total: u64,
 }
+
+impl From<&crate::ir::Usage> for Tokens {
+    /// The log's view of IR usage: cache reads count as cached, and the total is input plus
+    /// output.
+    fn from(u: &crate::ir::Usage) -> Self {
+        Tokens {
+            input: u.input,
+            output: u.output,
+            cached: u.cache_read,
+            reasoning: u.reasoning,
+            total: u.total(),
+        }
+    }
+}

@@ -311,7 +311,7 @@ impl TranslateRelay {
         for ev in self.events.drain(..) {
             if let ir::Event::Usage(u) = &ev {
                 self.usage = Some(*u);
-                self.log.tokens = Some(tokens(u));
+                self.log.tokens = Some(Tokens::from(u));
             }
             self.encoder.push(&ev, out);
         }
@@ -334,16 +334,6 @@ impl Drop for TranslateRelay {
         if self.log.stream_end.is_none() {
             self.log.stream_end = Some("client_gone");
         }
-    }
-}
-
-fn tokens(u: &ir::Usage) -> Tokens {
-    Tokens {
-        input: u.input,
-        output: u.output,
-        cached: u.cache_read,
-        reasoning: u.reasoning,
-        total: u.total(),
     }
 }
 

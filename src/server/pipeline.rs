@@ -526,7 +526,7 @@ async fn generate<R: Runtime>(
                 if ir_resp.id.is_empty() {
                     ir_resp.id = id;
                 }
-                log.tokens = Some(tokens_of(&ir_resp.usage));
+                log.tokens = Some(crate::usage::Tokens::from(&ir_resp.usage));
                 if ask.stream {
                     // The upstream answered in one piece; replay it as a stream.
                     let mut enc = translate::StreamEncoder::new(
@@ -739,16 +739,6 @@ fn response_id(client: ClientApi) -> (String, u64) {
         format!("{prefix}{:x}{n:06x}", now.as_nanos() & 0xffff_ffff_ffff),
         now.as_secs(),
     )
-}
-
-fn tokens_of(u: &ir::Usage) -> crate::usage::Tokens {
-    crate::usage::Tokens {
-        input: u.input,
-        output: u.output,
-        cached: u.cache_read,
-        reasoning: u.reasoning,
-        total: u.total(),
-    }
 }
 
 fn sse_response(body: Body) -> Response<Body> {
