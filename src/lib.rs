@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod ir;
+pub mod logline;
 pub mod protocol;
 pub mod provider;
 pub mod route;

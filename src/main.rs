@@ -140,12 +140,9 @@ fn init_logging(debug: bool, sink: LogSink) {
     let default = if debug { "debug" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // Colours only on a terminal: log files and journald get plain text.
-    let ansi = io::IsTerminal::is_terminal(&io::stdout());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(ansi)
+        .event_format(cliproxy::logline::LineFormat)
         .with_writer(sink)
         .init();
 }
