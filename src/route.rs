@@ -1,11 +1,15 @@
-//! Routing: the endpoint table, the model table (client-visible model id → credential slots),
-//! credential selection, cooldowns, upstream-failure classification, failover and session
-//! affinity. Pure: no I/O, never names a runtime; time is always passed in (`now: Instant`).
+//! Routing: the endpoint table, the built-in model catalogue, which models each credential
+//! offers (exclusions, OAuth aliases), the model table (client-visible model id → credential
+//! slots, `auto`), credential selection, cooldowns, upstream-failure classification, failover
+//! and session affinity. Pure: no I/O, never names a runtime; time is always passed in (`now: Instant`).
 
 mod affinity;
+pub mod catalogue;
 pub mod classify;
 mod cooldown;
 mod failover;
+pub mod pattern;
+pub mod registry;
 mod select;
 mod table;
 
