@@ -24,6 +24,10 @@ pub use failover::{Exhausted, Failover, Policy, Step};
 pub use select::{pick, Cursors, Tried};
 pub use table::{Listed, Provider, Route, Slot, SlotId, Table};
 
+/// The model name that stands for "the newest model available now" ([`Table::auto`]), unless
+/// a configured model is itself called `auto`. A thinking suffix carries over: `auto(high)`.
+pub const AUTO: &str = "auto";
+
 /// What a request asks the gateway to do, decided from method and path alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {

@@ -170,7 +170,11 @@ fn check_oauth_model_alias(config: &mut Config, notes: &mut Vec<Note>) -> Result
             entry.name = entry.name.trim().to_owned();
             entry.alias = entry.alias.trim().to_owned();
             if entry.name.is_empty() {
-                return Err(invalid(child_key(&at, "name"), "the channel's model name", ""));
+                return Err(invalid(
+                    child_key(&at, "name"),
+                    "the channel's model name",
+                    "",
+                ));
             }
             if entry.alias.is_empty() {
                 return Err(invalid(child_key(&at, "alias"), "the name clients use", ""));

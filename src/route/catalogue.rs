@@ -367,7 +367,10 @@ mod tests {
         assert_eq!(Channel::parse(" gemini-cli "), Some(Channel::GeminiCli));
         assert_eq!(Channel::parse("openai"), None);
         for name in crate::config::OAUTH_CHANNELS {
-            assert!(Channel::parse(name).is_some(), "config names channel {name}");
+            assert!(
+                Channel::parse(name).is_some(),
+                "config names channel {name}"
+            );
         }
         assert_eq!(Channel::Codex.owner(), "openai");
     }
