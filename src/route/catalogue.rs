@@ -26,6 +26,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Deserializer};
 
 use crate::config::Thinking;
+use crate::error::civil_from_days;
 
 /// The catalogue file.
 const DATA: &str = include_str!("catalogue.json");
@@ -247,13 +248,14 @@ fn parse_date(text: &str) -> Option<u64> {
     if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
         return None;
     }
-    let (y, m, d) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    let days = days_from_civil(y, m, d);
+    let (y, m, d): (i64, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let days = u64::try_from(days_from_civil(y, m, d)).ok()?;
     // Round trip: rejects month 13, February 30 and the like.
-    if civil_from_days(days) != (y, m, d) {
+    let back = civil_from_days(days);
+    if back != (u64::try_from(y).ok()?, u64::from(m), u64::from(d)) {
         return None;
     }
-    u64::try_from(days).ok()?.checked_mul(86_400)
+    days.checked_mul(86_400)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
@@ -265,39 +267,6 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-/// The date `days` after 1970-01-01 (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    // Both are in range by construction (1..=31, 1..=12).
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
-}
-
-/// Unix seconds as an RFC 3339 UTC timestamp (`2026-06-09T00:00:00Z`), as Anthropic's model
-/// list reports `created_at`.
-pub fn rfc3339(unix: u64) -> String {
-    let days = i64::try_from(unix / 86_400).unwrap_or(0);
-    let secs = unix % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
 }
 
 #[cfg(test)]
@@ -418,7 +387,7 @@ mod tests {
     }
 
     #[test]
-    fn dates_parse_and_format() {
+    fn release_dates_parse() {
         let cases = [
             ("1970-01-01", Some(0)),
             ("2000-02-29", Some(951_782_400)),
@@ -435,8 +404,5 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(parse_date(text), want, "{text}");
         }
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_780_963_200), "2026-06-09T00:00:00Z");
-        assert_eq!(rfc3339(951_868_799), "2000-02-29T23:59:59Z");
     }
 }

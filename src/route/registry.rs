@@ -149,17 +149,7 @@ pub fn apply_oauth_aliases(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn configured(pairs: &[(&str, &str)]) -> Vec<ModelAlias> {
-        pairs
-            .iter()
-            .map(|(n, a)| ModelAlias {
-                name: (*n).into(),
-                alias: (*a).into(),
-                ..Default::default()
-            })
-            .collect()
-    }
+    use crate::route::table::tests::model_aliases;
 
     fn patterns(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| (*s).to_owned()).collect()
@@ -231,7 +221,7 @@ mod tests {
             ),
         ];
         for (models, excluded, want) in cases {
-            let got = offers(Channel::Claude, &configured(models), &patterns(excluded));
+            let got = offers(Channel::Claude, &model_aliases(models), &patterns(excluded));
             assert_eq!(&pairs(&got), want, "{models:?} minus {excluded:?}");
         }
     }
@@ -240,7 +230,7 @@ mod tests {
     fn configured_names_carry_catalogue_metadata() {
         let got = offers(
             Channel::Gemini,
-            &configured(&[("gemini-2.5-pro", "pro"), ("my-tune", ""), ("gpt-5.5", "")]),
+            &model_aliases(&[("gemini-2.5-pro", "pro"), ("my-tune", ""), ("gpt-5.5", "")]),
             &[],
         );
         assert_eq!(

@@ -501,16 +501,21 @@ pub(crate) mod tests {
                     proxy_url: String::new(),
                 })
                 .collect(),
-            models: models
-                .iter()
-                .map(|(n, a)| ModelAlias {
-                    name: (*n).into(),
-                    alias: (*a).into(),
-                    ..Default::default()
-                })
-                .collect(),
+            models: model_aliases(models),
             ..Default::default()
         }
+    }
+
+    /// `models:` entries from (name, alias) pairs.
+    pub(crate) fn model_aliases(pairs: &[(&str, &str)]) -> Vec<ModelAlias> {
+        pairs
+            .iter()
+            .map(|(n, a)| ModelAlias {
+                name: (*n).into(),
+                alias: (*a).into(),
+                ..Default::default()
+            })
+            .collect()
     }
 
     fn config() -> Config {
@@ -702,14 +707,7 @@ pub(crate) mod tests {
         ClaudeKey {
             api_key: Secret::new("sk".to_owned()),
             prefix: prefix.into(),
-            models: models
-                .iter()
-                .map(|(n, a)| ModelAlias {
-                    name: (*n).into(),
-                    alias: (*a).into(),
-                    ..Default::default()
-                })
-                .collect(),
+            models: model_aliases(models),
             excluded_models: excluded.iter().map(|p| (*p).to_owned()).collect(),
             ..Default::default()
         }

@@ -5,13 +5,13 @@
 //! can serve now ([`route::Table::visible`]) and carries the built-in catalogue's metadata
 //! (display name, token limits, thinking, release date) where its shape has room for it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
-use crate::error::{Error, Kind};
-use crate::route::{catalogue, Listed};
+use crate::error::{self, Error, Kind};
+use crate::route::Listed;
 use crate::snapshot::Snapshot;
 
 /// `GET /v1/models` in the shape the caller expects.
@@ -80,7 +80,8 @@ fn claude_list(snap: &Snapshot) -> Bytes {
             m.insert("id".into(), l.id.clone().into());
             let name = l.model.map_or(l.id.as_str(), |i| i.display_name.as_str());
             m.insert("display_name".into(), name.into());
-            let at = catalogue::rfc3339(created(snap, l));
+            let at = UNIX_EPOCH.checked_add(Duration::from_secs(created(snap, l)));
+            let at = error::rfc3339(at.unwrap_or(UNIX_EPOCH));
             m.insert("created_at".into(), at.into());
             put(
                 &mut m,
