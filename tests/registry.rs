@@ -199,6 +199,28 @@ async fn gemini_lists_show_catalogue_limits_and_thinking() {
     assert!(mock.requests()[0]
         .path
         .contains("/models/gemini-3.8-flash:generateContent"));
+
+    // `auto` in a Gemini URL: the newest served model (first of the newest in catalogue order).
+    let served = catalogue::models(catalogue::Channel::Gemini)
+        .iter()
+        .filter(|m| !m.id.contains("-lite"));
+    let newest = served.fold(None::<&catalogue::Model>, |best, m| match best {
+        Some(b) if b.created >= m.created => Some(b),
+        _ => Some(m),
+    });
+    let body = json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}).to_string();
+    let r = client::send(
+        gw.addr(),
+        "POST",
+        "/v1beta/models/auto:generateContent",
+        &[GOOG, JSON_CT],
+        body,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let want = format!("/models/{}:generateContent", newest.unwrap().id);
+    assert!(mock.requests()[1].path.contains(&want), "{want}");
 }
 
 #[tokio::test]
