@@ -155,30 +155,6 @@ fn run(args: Args) -> anyhow::Result<()> {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
-    let unlisted = cfg
-        .claude_api_key
-        .iter()
-        .map(|k| ("claude-api-key", k.models.is_empty()))
-        .chain(
-            cfg.gemini_api_key
-                .iter()
-                .map(|k| ("gemini-api-key", k.models.is_empty())),
-        )
-        .chain(
-            cfg.codex_api_key
-                .iter()
-                .map(|k| ("codex-api-key", k.models.is_empty())),
-        )
-        .filter(|(_, empty)| *empty)
-        .map(|(list, _)| list)
-        .collect::<Vec<_>>();
-    if !unlisted.is_empty() {
-        tracing::warn!(
-            "{} entries without `models:` serve nothing yet: list the models each key serves \
-             (the built-in model catalogue is not in this build)",
-            unlisted.join(", ")
-        );
-    }
     if cfg.api_keys.iter().all(|k| k.expose().is_empty()) {
         tracing::warn!(
             "api-keys is empty: ANYONE who can reach this port can use every configured upstream"

@@ -26,6 +26,12 @@ pub struct Gateway {
 impl Gateway {
     /// Starts a gateway from YAML (host, port and the grace period are set by the harness).
     pub fn start(yaml: &str) -> Gateway {
+        Self::start_config(Self::config(yaml))
+    }
+
+    /// The config the harness runs `yaml` with: loopback, an OS-chosen port, two workers
+    /// unless set, a short shutdown grace.
+    pub fn config(yaml: &str) -> config::Config {
         let loaded = config::parse(yaml, "test.yaml").expect("test config parses");
         let mut cfg = loaded.config;
         cfg.host = "127.0.0.1".into();
@@ -34,13 +40,19 @@ impl Gateway {
             cfg.workers = 2;
         }
         cfg.shutdown_grace_seconds = cfg.shutdown_grace_seconds.min(3);
-        Self::start_config(cfg)
+        cfg
     }
 
     /// Starts a gateway from a config value.
     pub fn start_config(cfg: config::Config) -> Gateway {
+        Self::start_shared(snapshot::shared(cfg))
+    }
+
+    /// Starts a gateway on a snapshot the test keeps a handle to, so it can store a new one
+    /// the way a config reload does.
+    pub fn start_shared(shared: snapshot::Shared) -> Gateway {
         let runtime = test_runtime();
-        let handle = server::start(snapshot::shared(cfg), runtime).expect("gateway starts");
+        let handle = server::start(shared, runtime).expect("gateway starts");
         let forced_epoll = std::env::var("MONOIO_FORCE_LEGACY_DRIVER").is_ok_and(|v| v == "1");
         match runtime {
             RuntimeKind::Tokio => assert_eq!(handle.driver(), "tokio"),
