@@ -68,41 +68,12 @@ fn write_timestamp(out: &mut impl fmt::Write, secs: u64, micros: u32) -> fmt::Re
         let mut cached = cell.borrow_mut();
         if cached.0 != secs {
             let mut text = String::with_capacity(19);
-            format_second(&mut text, secs)?;
+            crate::error::write_utc_second(&mut text, secs)?;
             *cached = (secs, text);
         }
         out.write_str(&cached.1)
     })?;
     write!(out, ".{micros:06}Z")
-}
-
-/// `YYYY-MM-DDTHH:MM:SS` (UTC) for seconds since the Unix epoch.
-fn format_second(out: &mut impl fmt::Write, secs: u64) -> fmt::Result {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Proleptic Gregorian (year, month, day) of the day `days` after 1970-01-01
-/// (Howard Hinnant's days-to-civil algorithm, restricted to dates after the epoch).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Writes `message` bare and every other field as ` key=value`.
@@ -191,7 +162,7 @@ mod tests {
         ];
         for (secs, want) in cases {
             let mut got = String::new();
-            format_second(&mut got, secs).unwrap();
+            crate::error::write_utc_second(&mut got, secs).unwrap();
             assert_eq!(got, want, "{secs}");
         }
     }
