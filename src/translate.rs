@@ -207,11 +207,13 @@ pub fn upstream_error_body(
 ) -> Option<Bytes> {
     (client != upstream).then(|| {
         let err = Error::new(kind_for_status(status), upstream_message(body, status));
-        client.error_body(&err)
+        client.error_body_with_status(&err, status)
     })
 }
 
-/// The error kind whose shape fits an upstream status.
+/// The error kind whose shape fits an upstream status. Only the rendering uses it: an
+/// upstream's 500 is rendered as a server error (OpenAI `server_error`, Gemini `INTERNAL`),
+/// other failures as unavailability.
 fn kind_for_status(status: StatusCode) -> Kind {
     match status.as_u16() {
         400 | 422 => Kind::InvalidRequest,
@@ -220,6 +222,7 @@ fn kind_for_status(status: StatusCode) -> Kind {
         408 | 504 => Kind::UpstreamTimeout,
         413 => Kind::PayloadTooLarge,
         429 => Kind::Cooldown,
+        500 => Kind::Internal,
         _ => Kind::UpstreamUnavailable,
     }
 }
@@ -585,5 +588,58 @@ mod suffix_tests {
         for whole in ["plain", "m(bogus)", "(high)", "m(high", "vendor/m(x)"] {
             assert_eq!(split_thinking_suffix(whole), (whole, None), "{whole}");
         }
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    fn rendered(client: Format, upstream: Format, status: u16, body: &str) -> serde_json::Value {
+        let status = StatusCode::from_u16(status).unwrap();
+        let out = upstream_error_body(client, upstream, status, body.as_bytes()).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn upstream_errors_keep_their_status_in_gemini_bodies() {
+        let overloaded =
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        for (status, name) in [
+            (529, "UNAVAILABLE"),
+            (503, "UNAVAILABLE"),
+            (500, "INTERNAL"),
+            (403, "UNAUTHENTICATED"),
+            (429, "RESOURCE_EXHAUSTED"),
+        ] {
+            let v = rendered(Format::Gemini, Format::Claude, status, overloaded);
+            assert_eq!(v["error"]["code"], status, "{status}");
+            assert_eq!(v["error"]["status"], name, "{status}");
+            assert_eq!(v["error"]["message"], "Overloaded");
+        }
+        let v = rendered(
+            Format::OpenAiChat,
+            Format::Gemini,
+            500,
+            r#"{"error":{"message":"boom"}}"#,
+        );
+        assert_eq!(v["error"]["type"], "server_error");
+        let v = rendered(
+            Format::Claude,
+            Format::Gemini,
+            502,
+            "<html>bad gateway</html>",
+        );
+        assert_eq!(v["error"]["type"], "api_error");
+        assert_eq!(v["error"]["message"], "upstream answered 502 Bad Gateway");
+    }
+
+    #[test]
+    fn same_format_errors_pass_through() {
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        assert_eq!(
+            upstream_error_body(Format::Claude, Format::Claude, status, b"{}"),
+            None
+        );
     }
 }
