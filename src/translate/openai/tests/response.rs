@@ -275,3 +275,32 @@ fn only_tool_calls_mean_null_content() {
     assert_eq!(message["tool_calls"][0]["type"], "function");
     assert_eq!(v["usage"]["total_tokens"], 0);
 }
+
+#[test]
+fn a_signature_carrier_adds_no_reasoning_content() {
+    let resp = ir::Response {
+        id: "x".into(),
+        model: "m".into(),
+        created: 1,
+        content: vec![
+            Block::Thinking {
+                text: String::new(),
+                signature: Some(Signature {
+                    origin: Family::Gemini,
+                    value: "sig".into(),
+                }),
+            },
+            Block::ToolCall {
+                id: "c".into(),
+                name: "f".into(),
+                arguments: "{}".into(),
+            },
+        ],
+        stop: StopReason::ToolUse,
+        usage: Usage::default(),
+    };
+    let v: serde_json::Value = serde_json::from_slice(&encode_response(&resp)).unwrap();
+    assert!(v["choices"][0]["message"]
+        .get("reasoning_content")
+        .is_none());
+}
