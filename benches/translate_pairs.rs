@@ -26,19 +26,10 @@ use serde_json::{json, Value};
 use cliproxy::protocol::Format;
 use cliproxy::translate::{self, ClientApi, Reply, Transcoder};
 
-const CLIENTS: [(&str, ClientApi); 4] = [
-    ("openai_chat", ClientApi::Chat),
-    ("responses", ClientApi::Responses),
-    ("claude", ClientApi::Messages),
-    ("gemini", ClientApi::Gemini { json_array: false }),
-];
+#[path = "../tests/support/pairs.rs"]
+mod pairs;
 
-const UPSTREAMS: [(&str, Format, &str); 4] = [
-    ("openai", Format::OpenAiChat, "gpt-4.1"),
-    ("claude", Format::Claude, "claude-sonnet-4-5"),
-    ("gemini", Format::Gemini, "gemini-2.5-pro"),
-    ("codex", Format::OpenAiResponses, "gpt-5.1-codex"),
-];
+use pairs::{CLIENTS, UPSTREAMS};
 
 const TURNS: [usize; 5] = [0, 1, 4, 16, 64];
 

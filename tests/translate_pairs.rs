@@ -30,22 +30,10 @@ use cliproxy::protocol::Format;
 use cliproxy::translate::passthrough::{self, ChatStream, ModelRewrite};
 use cliproxy::translate::{self, ClientApi, Lane, Reply, Transcoder};
 
-/// The client formats, by directory name. Gemini clients stream with `alt=sse`; the JSON-array
-/// framing is checked against the same goldens (see `gemini_json_array_streams_match_sse`).
-const CLIENTS: [(&str, ClientApi); 4] = [
-    ("openai_chat", ClientApi::Chat),
-    ("responses", ClientApi::Responses),
-    ("claude", ClientApi::Messages),
-    ("gemini", ClientApi::Gemini { json_array: false }),
-];
+#[path = "support/pairs.rs"]
+mod pairs;
 
-/// The upstream families, by directory name, with the upstream model name each is called with.
-const UPSTREAMS: [(&str, Format, &str); 4] = [
-    ("openai", Format::OpenAiChat, "gpt-4.1-2025-04-14"),
-    ("claude", Format::Claude, "claude-sonnet-4-5-20250929"),
-    ("gemini", Format::Gemini, "gemini-2.5-pro"),
-    ("codex", Format::OpenAiResponses, "gpt-5.1-codex"),
-];
+use pairs::{CLIENTS, UPSTREAMS};
 
 /// The model every client asks for (an alias: the gateway answers with it).
 const CLIENT_MODEL: &str = "my-model";
@@ -376,20 +364,20 @@ fn request_outcomes() -> Vec<Outcome> {
     out
 }
 
-/// Upstream answers: `(upstream, scenario, body)` for non-stream answers (Codex answers in
-/// streams only, so its `.sse` files serve both).
-fn upstream_answers() -> Vec<(usize, String, Bytes)> {
+/// Upstream inputs, `(upstream, scenario, body)`: the streams (`.sse`), or the non-stream
+/// answers (`.json`; Codex answers only in streams, so its `.sse` files serve, all but the
+/// stream-only `error` scenario).
+fn upstream_inputs(streams: bool) -> Vec<(usize, String, Bytes)> {
     let mut out = Vec::new();
     for (i, (up_name, upstream, _)) in UPSTREAMS.iter().enumerate() {
         let dir = inputs().join("upstream").join(up_name);
-        let ext = if *upstream == Format::OpenAiResponses {
+        let ext = if streams || *upstream == Format::OpenAiResponses {
             "sse"
         } else {
             "json"
         };
         for scenario in stems(&dir, ext) {
-            // A failed stream is a stream-only scenario.
-            if scenario == "error" {
+            if !streams && scenario == "error" {
                 continue;
             }
             let body = fs::read(dir.join(format!("{scenario}.{ext}"))).unwrap();
@@ -399,46 +387,25 @@ fn upstream_answers() -> Vec<(usize, String, Bytes)> {
     out
 }
 
-fn response_outcomes() -> Vec<Outcome> {
+/// What every client gets for every upstream answer (`streams`: for every upstream stream).
+fn answer_outcomes(streams: bool) -> Vec<Outcome> {
     let mut out = Vec::new();
-    for (i, scenario, body) in upstream_answers() {
+    for (i, scenario, body) in upstream_inputs(streams) {
         let (up_name, upstream, model) = UPSTREAMS[i];
         for (client_name, client) in CLIENTS {
-            out.push(Outcome {
-                expected: pair_dir(client_name, up_name)
-                    .join(&scenario)
-                    .join("response.json"),
-                actual: client_response(client, upstream, model, body.clone()),
-                kind: Compare::Json,
-            });
-        }
-    }
-    out
-}
-
-fn upstream_streams() -> Vec<(usize, String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for (i, (up_name, _, _)) in UPSTREAMS.iter().enumerate() {
-        let dir = inputs().join("upstream").join(up_name);
-        for scenario in stems(&dir, "sse") {
-            let body = fs::read(dir.join(format!("{scenario}.sse"))).unwrap();
-            out.push((i, scenario, body));
-        }
-    }
-    out
-}
-
-fn stream_outcomes() -> Vec<Outcome> {
-    let mut out = Vec::new();
-    for (i, scenario, body) in upstream_streams() {
-        let (up_name, upstream, model) = UPSTREAMS[i];
-        for (client_name, client) in CLIENTS {
-            out.push(Outcome {
-                expected: pair_dir(client_name, up_name)
-                    .join(&scenario)
-                    .join("stream.sse"),
-                actual: client_stream(client, upstream, model, &[&body]),
-                kind: Compare::Sse,
+            let dir = pair_dir(client_name, up_name).join(&scenario);
+            out.push(if streams {
+                Outcome {
+                    expected: dir.join("stream.sse"),
+                    actual: client_stream(client, upstream, model, &[&body]),
+                    kind: Compare::Sse,
+                }
+            } else {
+                Outcome {
+                    expected: dir.join("response.json"),
+                    actual: client_response(client, upstream, model, body.clone()),
+                    kind: Compare::Json,
+                }
             });
         }
     }
@@ -482,12 +449,12 @@ fn requests_translate_as_the_goldens_say() {
 
 #[test]
 fn responses_translate_as_the_goldens_say() {
-    check(response_outcomes());
+    check(answer_outcomes(false));
 }
 
 #[test]
 fn streams_translate_as_the_goldens_say() {
-    check(stream_outcomes());
+    check(answer_outcomes(true));
 }
 
 #[test]
@@ -499,7 +466,7 @@ fn upstream_errors_reach_clients_as_the_goldens_say() {
 /// of every upstream stream, and byte-by-byte delivery, give the same client bytes.
 #[test]
 fn streams_do_not_depend_on_chunking() {
-    for (i, scenario, body) in upstream_streams() {
+    for (i, scenario, body) in upstream_inputs(true) {
         let (up_name, upstream, model) = UPSTREAMS[i];
         for (client_name, client) in CLIENTS {
             let whole = client_stream(client, upstream, model, &[&body]);
@@ -527,7 +494,7 @@ fn streams_do_not_depend_on_chunking() {
 #[test]
 fn gemini_json_array_streams_match_sse() {
     let array_client = ClientApi::Gemini { json_array: true };
-    for (i, scenario, body) in upstream_streams() {
+    for (i, scenario, body) in upstream_inputs(true) {
         let (up_name, upstream, model) = UPSTREAMS[i];
         let array = client_stream(array_client, upstream, model, &[&body]);
         let array: Value = serde_json::from_slice(&array)
@@ -588,8 +555,8 @@ fn no_pair_is_missing_and_no_golden_is_orphaned() {
     let mut expected: BTreeSet<PathBuf> = BTreeSet::new();
     for outcomes in [
         request_outcomes(),
-        response_outcomes(),
-        stream_outcomes(),
+        answer_outcomes(false),
+        answer_outcomes(true),
         error_outcomes(),
     ] {
         expected.extend(outcomes.into_iter().map(|o| o.expected));
