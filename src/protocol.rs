@@ -9,6 +9,7 @@ pub mod responses;
 pub mod sse;
 
 use bytes::Bytes;
+use http::StatusCode;
 
 use crate::error::Error;
 
@@ -32,6 +33,16 @@ impl Format {
             Format::OpenAiChat | Format::OpenAiResponses => openai::error_body(err),
             Format::Claude => claude::error_body(err),
             Format::Gemini => gemini::error_body(err),
+        }
+    }
+
+    /// Renders `err` as the answer to HTTP `status` when that is not `err.status()` (an
+    /// upstream's status passed through): Gemini bodies repeat the status as their `code`;
+    /// the other shapes carry no status.
+    pub fn error_body_with_status(self, err: &Error, status: StatusCode) -> Bytes {
+        match self {
+            Format::Gemini => gemini::error_body_with_status(err, status),
+            _ => self.error_body(err),
         }
     }
 

@@ -14,9 +14,12 @@ pub mod payload;
 pub mod responses;
 pub mod thinking;
 
-use bytes::BytesMut;
+use std::borrow::Cow;
 
-use crate::error::Error;
+use bytes::{Bytes, BytesMut};
+use http::StatusCode;
+
+use crate::error::{Error, Kind};
 use crate::ir;
 use crate::protocol::{sse, Format};
 
@@ -49,6 +52,193 @@ impl ClientApi {
             ClientApi::Gemini { .. } => Format::Gemini,
         }
     }
+}
+
+/// How one request travels between a client API and an upstream of some format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// OpenAI chat client → OpenAI-compatible upstream: bytes plus `model`/usage patches
+    /// ([`passthrough::ChatRequest`], [`passthrough::patch_chat_response`],
+    /// [`passthrough::ChatStream`]).
+    ChatPassthrough,
+    /// Same family: forwarded untouched except the model name
+    /// ([`passthrough::request_body`], [`passthrough::response_body`]); streams go through
+    /// as they are.
+    Passthrough,
+    /// Decoded into the IR and re-encoded for the upstream ([`encode_upstream_request`],
+    /// [`translate_response`], [`Transcoder`]).
+    Translated,
+}
+
+/// The lane for a request from `client` to an upstream speaking `upstream`. `count` is a
+/// token-count request. Same-family traffic passes through, except a Gemini JSON-array stream
+/// (the upstream is asked for SSE, so it is re-framed through the IR) and a non-stream
+/// Responses request to Codex (which answers only in streams).
+pub fn lane(client: ClientApi, upstream: Format, stream: bool, count: bool) -> Lane {
+    match (client, upstream) {
+        (ClientApi::Chat, Format::OpenAiChat) if !count => Lane::ChatPassthrough,
+        (ClientApi::Messages, Format::Claude) => Lane::Passthrough,
+        (ClientApi::Gemini { json_array }, Format::Gemini) if !json_array || !stream || count => {
+            Lane::Passthrough
+        }
+        (ClientApi::Responses, Format::OpenAiResponses) if stream && !count => Lane::Passthrough,
+        _ => Lane::Translated,
+    }
+}
+
+/// The family whose signatures an upstream of format `fmt` issues and accepts.
+pub fn family(fmt: Format) -> ir::Family {
+    match fmt {
+        Format::OpenAiChat => ir::Family::OpenAi,
+        Format::OpenAiResponses => ir::Family::Responses,
+        Format::Claude => ir::Family::Claude,
+        Format::Gemini => ir::Family::Gemini,
+    }
+}
+
+/// Whether the upstream is asked for a stream: when the client wants one, and always for
+/// Responses upstreams (Codex answers only in streams).
+pub fn upstream_streams(upstream: Format, client_stream: bool) -> bool {
+    client_stream || upstream == Format::OpenAiResponses
+}
+
+/// Encodes a decoded request for an upstream speaking `upstream`, as model `upstream_model`.
+/// `client_stream` is whether the client wants a stream; `anthropic_beta` is the client's
+/// `anthropic-beta` header (it may allow mid-conversation system messages on Claude).
+pub fn encode_upstream_request(
+    req: &ir::Request,
+    upstream: Format,
+    upstream_model: &str,
+    client_stream: bool,
+    anthropic_beta: Option<&str>,
+) -> Result<Vec<u8>, Error> {
+    let stream = upstream_streams(upstream, client_stream);
+    let req = if req.stream == stream {
+        Cow::Borrowed(req)
+    } else {
+        let mut r = req.clone();
+        r.stream = stream;
+        Cow::Owned(r)
+    };
+    match upstream {
+        Format::OpenAiChat => openai::encode_request(&req, upstream_model),
+        Format::Claude => {
+            let options = claude::EncodeOptions {
+                mid_conversation_system: anthropic_beta
+                    .is_some_and(claude::allows_mid_conversation_system),
+                adaptive_thinking: false,
+                auto_cache: true,
+            };
+            claude::encode_request_with(&req, upstream_model, &options)
+        }
+        Format::Gemini => gemini::encode_request(&req, upstream_model),
+        Format::OpenAiResponses => responses::encode_request(&req, upstream_model),
+    }
+}
+
+/// What a translated answer is stamped with on its way to the client.
+#[derive(Clone, Copy, Debug)]
+pub struct Reply<'a> {
+    /// The client API.
+    pub client: ClientApi,
+    /// The model name the client asked for.
+    pub model: &'a str,
+    /// The response id to use when the upstream gave none.
+    pub id: &'a str,
+    /// Unix seconds, used when the upstream gave no time.
+    pub created: u64,
+    /// Whether the client asked for a stream.
+    pub stream: bool,
+    /// OpenAI chat clients' `stream_options.include_usage`.
+    pub wants_usage: bool,
+}
+
+/// A translated non-stream upstream answer: `body` (an SSE body when `event_stream`, e.g.
+/// Codex's) decoded from `upstream`'s format, stamped per `reply`, and encoded for the client:
+/// one JSON body, or the whole answer replayed as a stream when the client asked for one.
+/// Returns the client body and the usage.
+pub fn translate_response(
+    upstream: Format,
+    body: &[u8],
+    event_stream: bool,
+    reply: &Reply<'_>,
+) -> Result<(Vec<u8>, ir::Usage), Error> {
+    let mut resp = if event_stream {
+        let events = decode_stream_body(upstream, body)?;
+        aggregate::aggregate(&events, family(upstream))?
+    } else {
+        decode_response(upstream, body)?
+    };
+    reply.model.clone_into(&mut resp.model);
+    if resp.created == 0 {
+        resp.created = reply.created;
+    }
+    if resp.id.is_empty() {
+        reply.id.clone_into(&mut resp.id);
+    }
+    let out = if reply.stream {
+        let mut enc = StreamEncoder::new(
+            reply.client,
+            reply.model,
+            &resp.id,
+            resp.created,
+            reply.wants_usage,
+        );
+        let mut buf = BytesMut::new();
+        for ev in aggregate::replay(&resp) {
+            enc.push(&ev, &mut buf);
+        }
+        enc.finish(&mut buf);
+        buf.to_vec()
+    } else {
+        encode_response(reply.client, &resp)
+    };
+    Ok((out, resp.usage))
+}
+
+/// The body a client gets for an upstream error answer (`status`, `body`): `None` when the
+/// upstream speaks the client's format (its body passes through untouched), otherwise the
+/// upstream's message re-rendered in the client's error shape.
+pub fn upstream_error_body(
+    client: Format,
+    upstream: Format,
+    status: StatusCode,
+    body: &[u8],
+) -> Option<Bytes> {
+    (client != upstream).then(|| {
+        let err = Error::new(kind_for_status(status), upstream_message(body, status));
+        client.error_body_with_status(&err, status)
+    })
+}
+
+/// The error kind whose shape fits an upstream status. Only the rendering uses it: an
+/// upstream's 500 is rendered as a server error (OpenAI `server_error`, Gemini `INTERNAL`),
+/// other failures as unavailability.
+fn kind_for_status(status: StatusCode) -> Kind {
+    match status.as_u16() {
+        400 | 422 => Kind::InvalidRequest,
+        401 | 403 => Kind::Unauthorized,
+        404 => Kind::ModelNotFound,
+        408 | 504 => Kind::UpstreamTimeout,
+        413 => Kind::PayloadTooLarge,
+        429 => Kind::Cooldown,
+        500 => Kind::Internal,
+        _ => Kind::UpstreamUnavailable,
+    }
+}
+
+/// The human message inside an upstream error body of any family
+/// (`error.message`, `message`, or `error` as a string), else a generic one.
+fn upstream_message(body: &[u8], status: StatusCode) -> String {
+    let v: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let found = v.as_ref().and_then(|v| {
+        v.pointer("/error/message")
+            .or_else(|| v.get("message"))
+            .or_else(|| v.get("error"))
+            .and_then(|m| m.as_str())
+            .map(str::to_owned)
+    });
+    found.unwrap_or_else(|| format!("upstream answered {status}"))
 }
 
 /// Decodes a client request into the IR. Gemini carries the model in the URL (`path_model`).
@@ -253,6 +443,99 @@ pub fn decode_stream_body(fmt: Format, body: &[u8]) -> Result<Vec<ir::Event>, Er
     Ok(events)
 }
 
+/// A translated stream: upstream bytes → SSE frames → upstream decoder → IR events → client
+/// encoder → client bytes. Feed it the upstream's reads as they come; the output does not
+/// depend on how the upstream bytes were split.
+pub struct Transcoder {
+    framer: sse::Framer,
+    decoder: StreamDecoder,
+    encoder: StreamEncoder,
+    events: Vec<ir::Event>,
+    usage: Option<ir::Usage>,
+}
+
+impl Transcoder {
+    /// A stream from an upstream speaking `upstream`, answered per `reply`.
+    pub fn new(upstream: Format, reply: &Reply<'_>) -> Self {
+        Transcoder {
+            framer: sse::Framer::new(),
+            decoder: StreamDecoder::new(upstream),
+            encoder: StreamEncoder::new(
+                reply.client,
+                reply.model,
+                reply.id,
+                reply.created,
+                reply.wants_usage,
+            ),
+            events: Vec::new(),
+            usage: None,
+        }
+    }
+
+    /// Feeds one upstream read; client bytes for every complete frame are appended to `out`.
+    /// Returns `false` when the stream is over: the upstream broke SSE framing, and `out` got
+    /// an in-band error and the terminal frames.
+    pub fn push(&mut self, chunk: &[u8], out: &mut BytesMut) -> bool {
+        self.framer.push(chunk);
+        loop {
+            match self.framer.next_frame() {
+                Ok(Some(frame)) => self.decode(&frame),
+                Ok(None) => break,
+                Err(e) => {
+                    self.fail(&e.to_string(), out);
+                    return false;
+                }
+            }
+        }
+        self.encode(out);
+        true
+    }
+
+    /// The upstream ended: closes what it left open and writes the terminal frames.
+    pub fn finish(&mut self, out: &mut BytesMut) {
+        if let Some(rest) = self.framer.finish() {
+            self.decode(&rest);
+        }
+        self.decoder.finish(&mut self.events);
+        self.encode(out);
+        self.encoder.finish(out);
+    }
+
+    /// Ends the stream with an in-band error in the client's format (the response head is
+    /// long gone) and the terminal frames.
+    pub fn fail(&mut self, message: &str, out: &mut BytesMut) {
+        self.events.push(ir::Event::Error {
+            message: message.into(),
+        });
+        self.encode(out);
+        self.encoder.finish(out);
+    }
+
+    /// The last usage the upstream reported.
+    pub fn usage(&self) -> Option<ir::Usage> {
+        self.usage
+    }
+
+    fn decode(&mut self, frame: &[u8]) {
+        let ev = sse::parse(frame);
+        if ev.is_comment_only {
+            return;
+        }
+        if let Err(e) = self.decoder.push(&ev, &mut self.events) {
+            self.events.push(ir::Event::Error { message: e.message });
+        }
+    }
+
+    fn encode(&mut self, out: &mut BytesMut) {
+        for ev in self.events.drain(..) {
+            if let ir::Event::Usage(u) = &ev {
+                self.usage = Some(*u);
+            }
+            self.encoder.push(&ev, out);
+        }
+    }
+}
+
 /// Splits CLIProxyAPI's thinking suffix off a model name: `gemini-2.5-pro(8192)` (a budget),
 /// `claude-sonnet-4(high)` (a level), `model(none)` / `model(auto)`. The suffix overrides
 /// whatever reasoning the body asked for. Names without a valid suffix are returned whole.
@@ -305,5 +588,58 @@ mod suffix_tests {
         for whole in ["plain", "m(bogus)", "(high)", "m(high", "vendor/m(x)"] {
             assert_eq!(split_thinking_suffix(whole), (whole, None), "{whole}");
         }
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    fn rendered(client: Format, upstream: Format, status: u16, body: &str) -> serde_json::Value {
+        let status = StatusCode::from_u16(status).unwrap();
+        let out = upstream_error_body(client, upstream, status, body.as_bytes()).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn upstream_errors_keep_their_status_in_gemini_bodies() {
+        let overloaded =
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        for (status, name) in [
+            (529, "UNAVAILABLE"),
+            (503, "UNAVAILABLE"),
+            (500, "INTERNAL"),
+            (403, "UNAUTHENTICATED"),
+            (429, "RESOURCE_EXHAUSTED"),
+        ] {
+            let v = rendered(Format::Gemini, Format::Claude, status, overloaded);
+            assert_eq!(v["error"]["code"], status, "{status}");
+            assert_eq!(v["error"]["status"], name, "{status}");
+            assert_eq!(v["error"]["message"], "Overloaded");
+        }
+        let v = rendered(
+            Format::OpenAiChat,
+            Format::Gemini,
+            500,
+            r#"{"error":{"message":"boom"}}"#,
+        );
+        assert_eq!(v["error"]["type"], "server_error");
+        let v = rendered(
+            Format::Claude,
+            Format::Gemini,
+            502,
+            "<html>bad gateway</html>",
+        );
+        assert_eq!(v["error"]["type"], "api_error");
+        assert_eq!(v["error"]["message"], "upstream answered 502 Bad Gateway");
+    }
+
+    #[test]
+    fn same_format_errors_pass_through() {
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        assert_eq!(
+            upstream_error_body(Format::Claude, Format::Claude, status, b"{}"),
+            None
+        );
     }
 }

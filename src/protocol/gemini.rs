@@ -9,6 +9,7 @@ mod response;
 use std::borrow::Cow;
 
 use bytes::Bytes;
+use http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
@@ -49,6 +50,12 @@ struct RetryInfo {
 /// `{"error":{"code","message","status"}}` with google.rpc status names; a cooldown error adds
 /// a `RetryInfo` detail with the `retryDelay`.
 pub fn error_body(err: &Error) -> Bytes {
+    error_body_with_status(err, err.status())
+}
+
+/// [`error_body`] for an answer sent with HTTP `status` (an upstream's status passed through
+/// to the client): the body's `code` is that status, as Google's own error bodies have it.
+pub fn error_body_with_status(err: &Error, http_status: StatusCode) -> Bytes {
     let status = match err.kind {
         Kind::Unauthorized => "UNAUTHENTICATED",
         Kind::RouteNotFound | Kind::ModelNotFound => "NOT_FOUND",
@@ -68,7 +75,7 @@ pub fn error_body(err: &Error) -> Bytes {
         .collect();
     let env = ErrorEnvelope {
         error: ErrorBodyOut {
-            code: err.status().as_u16(),
+            code: http_status.as_u16(),
             message: &err.message,
             status,
             details,

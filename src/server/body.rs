@@ -14,8 +14,6 @@ use http_body::{Frame, SizeHint};
 use super::conn::InFlight;
 use bytes::BytesMut;
 
-use crate::ir;
-use crate::protocol::sse;
 use crate::translate::{self, passthrough::ChatStream};
 use crate::upstream;
 use crate::usage::Tokens;
@@ -208,36 +206,27 @@ impl Drop for ChatRelay {
     }
 }
 
-/// A stream translated between formats: upstream bytes → SSE frames → upstream decoder →
-/// IR events → client encoder → client bytes, one output chunk per upstream read.
+/// A stream translated between formats ([`translate::Transcoder`]), one output chunk per
+/// upstream read.
 pub struct TranslateRelay {
     upstream: upstream::Response,
     first: Option<Bytes>,
-    framer: sse::Framer,
-    decoder: translate::StreamDecoder,
-    encoder: translate::StreamEncoder,
-    events: Vec<ir::Event>,
-    usage: Option<ir::Usage>,
+    transcoder: translate::Transcoder,
     log: RequestLog,
     done: bool,
 }
 
 impl TranslateRelay {
-    /// Relays `upstream`, decoding with `decoder` and encoding with `encoder`.
+    /// Relays `upstream` through `transcoder`.
     pub fn new(
         upstream: upstream::Response,
-        decoder: translate::StreamDecoder,
-        encoder: translate::StreamEncoder,
+        transcoder: translate::Transcoder,
         log: RequestLog,
     ) -> Self {
         TranslateRelay {
             upstream,
             first: None,
-            framer: sse::Framer::new(),
-            decoder,
-            encoder,
-            events: Vec::new(),
-            usage: None,
+            transcoder,
             log,
             done: false,
         }
@@ -256,35 +245,23 @@ impl TranslateRelay {
             match polled {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => {
-                    self.framer.push(&chunk);
-                    loop {
-                        match self.framer.next_frame() {
-                            Ok(Some(frame)) => self.decode(&frame),
-                            Ok(None) => break,
-                            Err(e) => {
-                                self.fail(&e.to_string(), &mut out);
-                                break;
-                            }
-                        }
+                    if !self.transcoder.push(&chunk, &mut out) {
+                        self.end("upstream_error");
                     }
                 }
                 Poll::Ready(None) => {
-                    if let Some(rest) = self.framer.finish() {
-                        self.decode(&rest);
-                    }
-                    self.decoder.finish(&mut self.events);
-                    self.encode(&mut out);
-                    self.encoder.finish(&mut out);
-                    self.done = true;
-                    self.log.stream_end = Some("complete");
+                    self.transcoder.finish(&mut out);
+                    self.end("complete");
                     return Poll::Ready(Some(out.freeze()));
                 }
                 Poll::Ready(Some(Err(e))) => {
                     tracing::debug!(error = %e, "upstream stream failed");
-                    self.fail("the upstream connection was lost mid-stream", &mut out);
+                    self.transcoder
+                        .fail("the upstream connection was lost mid-stream", &mut out);
+                    self.end("upstream_error");
                 }
             }
-            self.encode(&mut out);
+            self.log.tokens = self.transcoder.usage().as_ref().map(Tokens::from);
             if !out.is_empty() {
                 return Poll::Ready(Some(out.freeze()));
             }
@@ -297,35 +274,10 @@ impl TranslateRelay {
         self
     }
 
-    fn decode(&mut self, frame: &[u8]) {
-        let ev = sse::parse(frame);
-        if ev.is_comment_only {
-            return;
-        }
-        if let Err(e) = self.decoder.push(&ev, &mut self.events) {
-            self.events.push(ir::Event::Error { message: e.message });
-        }
-    }
-
-    fn encode(&mut self, out: &mut BytesMut) {
-        for ev in self.events.drain(..) {
-            if let ir::Event::Usage(u) = &ev {
-                self.usage = Some(*u);
-                self.log.tokens = Some(Tokens::from(u));
-            }
-            self.encoder.push(&ev, out);
-        }
-    }
-
-    /// Ends the stream with an in-band error event in the client's format.
-    fn fail(&mut self, message: &str, out: &mut BytesMut) {
-        self.events.push(ir::Event::Error {
-            message: message.into(),
-        });
-        self.encode(out);
-        self.encoder.finish(out);
+    fn end(&mut self, how: &'static str) {
         self.done = true;
-        self.log.stream_end = Some("upstream_error");
+        self.log.stream_end = Some(how);
+        self.log.tokens = self.transcoder.usage().as_ref().map(Tokens::from);
     }
 }
 

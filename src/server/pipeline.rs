@@ -28,7 +28,7 @@ use crate::provider::openai_compat;
 use crate::route::{self, Endpoint, NoEndpoint, Outcome, Provider, Step};
 use crate::snapshot::{Shared, Snapshot};
 use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
-use crate::translate::{self, count, payload, ClientApi};
+use crate::translate::{self, count, payload, ClientApi, Lane, Reply};
 use crate::upstream::proxy::{self, Proxy};
 use crate::upstream::{self, Runtime, UpstreamError};
 
@@ -187,32 +187,27 @@ struct Ask<'a> {
     reasoning: Option<ir::Reasoning>,
 }
 
-/// How one attempt's request is built and its answer read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Lane {
-    /// OpenAI chat client → OpenAI-compatible upstream: bytes plus `model`/usage patches.
-    ChatPassthrough,
-    /// Same family: forwarded untouched except the model name.
-    Passthrough,
-    /// Decoded into the IR and re-encoded for the upstream.
-    Translated,
+impl Ask<'_> {
+    /// How a translated answer to this request is stamped.
+    fn reply<'a>(&'a self, id: &'a str, created: u64) -> Reply<'a> {
+        Reply {
+            client: self.client,
+            model: &self.model,
+            id,
+            created,
+            stream: self.stream,
+            wants_usage: self.wants_usage,
+        }
+    }
 }
 
+/// How one attempt's request is built and its answer read: the translation layer's lane,
+/// except that a thinking suffix on the model name always takes the IR.
 fn lane(ask: &Ask<'_>, provider: Provider) -> Lane {
     if ask.reasoning.is_some() && !ask.count {
         return Lane::Translated;
     }
-    match (ask.client, provider) {
-        (ClientApi::Chat, Provider::OpenAiCompat) if !ask.count => Lane::ChatPassthrough,
-        (ClientApi::Messages, Provider::Claude) => Lane::Passthrough,
-        (ClientApi::Gemini { json_array }, Provider::Gemini)
-            if !json_array || !ask.stream || ask.count =>
-        {
-            Lane::Passthrough
-        }
-        (ClientApi::Responses, Provider::Codex) if ask.stream && !ask.count => Lane::Passthrough,
-        _ => Lane::Translated,
-    }
+    translate::lane(ask.client, provider.format(), ask.stream, ask.count)
 }
 
 /// Serves every generation endpoint: chat, completions, responses, messages, Gemini
@@ -399,7 +394,7 @@ async fn generate<R: Runtime>(
                 headers,
                 body,
                 client: client_fmt,
-                same_family: client_fmt == slot.provider.format(),
+                upstream: slot.provider.format(),
             };
             if outcome == Outcome::Reject {
                 // The request itself is wrong: another credential would fail the same way.
@@ -461,18 +456,11 @@ async fn generate<R: Runtime>(
             Lane::Translated if ask.stream && event_stream => {
                 failover.succeeded(slot_id, Instant::now());
                 let (id, created) = response_id(client);
-                let decoder = translate::StreamDecoder::new(slot.provider.format());
-                let encoder = translate::StreamEncoder::new(
-                    client,
-                    &ask.model,
-                    &id,
-                    created,
-                    ask.wants_usage,
-                );
+                let reply = ask.reply(&id, created);
+                let transcoder = translate::Transcoder::new(slot.provider.format(), &reply);
                 let mut relay_log = log.hand_off();
                 relay_log.status = 200;
-                let relay =
-                    TranslateRelay::new(resp, decoder, encoder, relay_log).with_first(first);
+                let relay = TranslateRelay::new(resp, transcoder, relay_log).with_first(first);
                 let mut out = sse_response(Body::translate(relay));
                 if matches!(client, ClientApi::Gemini { json_array: true }) {
                     out.headers_mut().insert(
@@ -502,14 +490,12 @@ async fn generate<R: Runtime>(
                 json(StatusCode::OK, body)
             }
             Lane::Passthrough => {
-                // Same family: the body is the upstream's, with the client's model name back
-                // in place of the upstream one (Gemini answers carry no model field).
-                let body = if slot.provider != Provider::Gemini && ask.model != slot.upstream_model
-                {
-                    replace_model(&body, &ask.model).unwrap_or(body)
-                } else {
-                    body
-                };
+                let body = passthrough::response_body(
+                    slot.provider.format(),
+                    body,
+                    &ask.model,
+                    &slot.upstream_model,
+                );
                 let mut r = Response::new(Body::full(body));
                 if let Some(ct) = content_type {
                     r.headers_mut().insert(header::CONTENT_TYPE, ct);
@@ -517,49 +503,27 @@ async fn generate<R: Runtime>(
                 r
             }
             Lane::Translated => {
-                let decoded = if event_stream {
-                    translate::decode_stream_body(slot.provider.format(), &body).and_then(
-                        |events| translate::aggregate::aggregate(&events, family(slot.provider)),
-                    )
-                } else {
-                    translate::decode_response(slot.provider.format(), &body)
-                };
-                let mut ir_resp = match decoded {
+                let (id, created) = response_id(client);
+                let reply = ask.reply(&id, created);
+                let translated = translate::translate_response(
+                    slot.provider.format(),
+                    &body,
+                    event_stream,
+                    &reply,
+                );
+                let (out, usage) = match translated {
                     Ok(r) => r,
                     Err(e) => {
                         last = Some(transport_failure(&mut failover, slot_id, e));
                         continue;
                     }
                 };
-                ir_resp.model = ask.model.clone();
-                let (id, created) = response_id(client);
-                if ir_resp.created == 0 {
-                    ir_resp.created = created;
-                }
-                if ir_resp.id.is_empty() {
-                    ir_resp.id = id;
-                }
-                log.tokens = Some(crate::usage::Tokens::from(&ir_resp.usage));
+                log.tokens = Some(crate::usage::Tokens::from(&usage));
                 if ask.stream {
-                    // The upstream answered in one piece; replay it as a stream.
-                    let mut enc = translate::StreamEncoder::new(
-                        client,
-                        &ask.model,
-                        &ir_resp.id,
-                        ir_resp.created,
-                        ask.wants_usage,
-                    );
-                    let mut buf = bytes::BytesMut::new();
-                    for ev in translate::aggregate::replay(&ir_resp) {
-                        enc.push(&ev, &mut buf);
-                    }
-                    enc.finish(&mut buf);
-                    sse_response(Body::full(buf.freeze()))
+                    // The upstream answered in one piece; it was replayed as a stream.
+                    sse_response(Body::full(out))
                 } else {
-                    json(
-                        StatusCode::OK,
-                        Bytes::from(translate::encode_response(client, &ir_resp)),
-                    )
+                    json(StatusCode::OK, Bytes::from(out))
                 }
             }
         };
@@ -578,15 +542,6 @@ fn transport_failure(failover: &mut route::Failover<'_>, slot: route::SlotId, e:
         SystemTime::now(),
     );
     Failed::Gateway(e)
-}
-
-fn family(p: Provider) -> ir::Family {
-    match p {
-        Provider::OpenAiCompat => ir::Family::OpenAi,
-        Provider::Claude => ir::Family::Claude,
-        Provider::Gemini => ir::Family::Gemini,
-        Provider::Codex => ir::Family::Responses,
-    }
 }
 
 /// The payload-rule protocol name CLIProxyAPI uses for each family.
@@ -617,31 +572,16 @@ fn upstream_request(
             .as_ref()
             .map(|c| c.upstream_body(upstream_model))
             .ok_or_else(missing)?,
-        Lane::Passthrough => match slot.provider {
-            Provider::Gemini => ask.body.clone(),
-            _ => replace_model(ask.body, upstream_model)?,
-        },
-        Lane::Translated => {
-            let mut r = ir_req.ok_or_else(missing)?.clone();
-            r.stream = ask.stream || slot.provider == Provider::Codex;
-            let encoded = match slot.provider {
-                Provider::OpenAiCompat => translate::openai::encode_request(&r, upstream_model),
-                Provider::Claude => {
-                    let options = translate::claude::EncodeOptions {
-                        mid_conversation_system: ask
-                            .beta
-                            .as_deref()
-                            .is_some_and(translate::claude::allows_mid_conversation_system),
-                        adaptive_thinking: false,
-                        auto_cache: true,
-                    };
-                    translate::claude::encode_request_with(&r, upstream_model, &options)
-                }
-                Provider::Gemini => translate::gemini::encode_request(&r, upstream_model),
-                Provider::Codex => translate::responses::encode_request(&r, upstream_model),
-            }?;
-            Bytes::from(encoded)
+        Lane::Passthrough => {
+            passthrough::request_body(slot.provider.format(), ask.body, upstream_model)?
         }
+        Lane::Translated => Bytes::from(translate::encode_upstream_request(
+            ir_req.ok_or_else(missing)?,
+            slot.provider.format(),
+            upstream_model,
+            ask.stream,
+            ask.beta.as_deref(),
+        )?),
     };
     let original: &[u8] = if lane == Lane::Translated {
         &body
@@ -657,7 +597,7 @@ fn upstream_request(
         &body,
     )?
     .map_or(body, Bytes::from);
-    let upstream_stream = ask.stream || slot.provider == Provider::Codex;
+    let upstream_stream = translate::upstream_streams(slot.provider.format(), ask.stream);
     let global = cfg.proxy_url.as_str();
     let choose = |own: &str, who: &str| {
         proxy::choose(own, global)
@@ -722,17 +662,6 @@ fn upstream_request(
     }
 }
 
-/// The body with its top-level `model` replaced by `model` (everything else byte-exact).
-fn replace_model(body: &[u8], model: &str) -> Result<Bytes, Error> {
-    let fields = json::top_level(body, &["model"])
-        .map_err(|e| Error::new(Kind::InvalidRequest, e.to_string()))?;
-    let lit = json::string_literal(model);
-    Ok(match fields.span(0) {
-        Some(span) => Bytes::from(json::splice(body, &mut [json::Edit::Replace(span, &lit)])),
-        None => Bytes::from(json::splice(body, &mut [json::Edit::Insert("model", &lit)])),
-    })
-}
-
 /// A response id in the client's style and the current Unix time.
 fn response_id(client: ClientApi) -> (String, u64) {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -775,8 +704,8 @@ enum Failed {
         body: Bytes,
         /// The client's format.
         client: Format,
-        /// Whether the upstream speaks the client's format (then its body passes through).
-        same_family: bool,
+        /// The upstream's format (the same as the client's: its body passes through).
+        upstream: Format,
     },
     /// The gateway could not get an answer (connect error, timeout, bad entry).
     Gateway(Error),
@@ -787,26 +716,26 @@ impl Failed {
     /// speaks the client's format (with its `Content-Type`, and its `Retry-After` or else
     /// `retry_after` seconds), otherwise its message re-rendered in the client's error shape.
     fn into_response(self, retry_after: Option<u64>, log: &mut RequestLog) -> Response<Body> {
-        let (status, headers, body, client, same_family) = match self {
+        let (status, headers, body, client, upstream) = match self {
             Failed::Upstream {
                 status,
                 headers,
                 body,
                 client,
-                same_family,
-            } => (status, headers, body, client, same_family),
+                upstream,
+            } => (status, headers, body, client, upstream),
             Failed::Gateway(e) => return error_response(Format::OpenAiChat, &e),
         };
         log.error = Some("upstream_status");
-        let mut out = if same_family {
-            let mut out = Response::new(Body::full(body));
-            if let Some(v) = headers.get(header::CONTENT_TYPE) {
-                out.headers_mut().insert(header::CONTENT_TYPE, v.clone());
+        let mut out = match translate::upstream_error_body(client, upstream, status, &body) {
+            Some(rendered) => json(status, rendered),
+            None => {
+                let mut out = Response::new(Body::full(body));
+                if let Some(v) = headers.get(header::CONTENT_TYPE) {
+                    out.headers_mut().insert(header::CONTENT_TYPE, v.clone());
+                }
+                out
             }
-            out
-        } else {
-            let err = Error::new(kind_for_status(status), upstream_message(&body, status));
-            json(status, client.error_body(&err))
         };
         *out.status_mut() = status;
         let h = out.headers_mut();
@@ -818,33 +747,6 @@ impl Failed {
         }
         out
     }
-}
-
-/// The error kind whose shape fits an upstream status.
-fn kind_for_status(status: StatusCode) -> Kind {
-    match status.as_u16() {
-        400 | 422 => Kind::InvalidRequest,
-        401 | 403 => Kind::Unauthorized,
-        404 => Kind::ModelNotFound,
-        408 | 504 => Kind::UpstreamTimeout,
-        413 => Kind::PayloadTooLarge,
-        429 => Kind::Cooldown,
-        _ => Kind::UpstreamUnavailable,
-    }
-}
-
-/// The human message inside an upstream error body of any family
-/// (`error.message`, `message`, or `error` as a string), else a generic one.
-fn upstream_message(body: &[u8], status: StatusCode) -> String {
-    let v: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    let found = v.as_ref().and_then(|v| {
-        v.pointer("/error/message")
-            .or_else(|| v.get("message"))
-            .or_else(|| v.get("error"))
-            .and_then(|m| m.as_str())
-            .map(str::to_owned)
-    });
-    found.unwrap_or_else(|| format!("upstream answered {status}"))
 }
 
 /// The answer once failover gave up. When nothing could even be tried because every

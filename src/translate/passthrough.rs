@@ -1,7 +1,9 @@
-//! The passthrough lane for same-format traffic (OpenAI chat client → OpenAI-compatible
-//! upstream): the body is forwarded byte-for-byte except for targeted patches — `model` is
-//! rewritten to the upstream name on the way up and back to the client's alias on the way
-//! down, and streams are asked to report usage. Pure: bytes in, bytes out.
+//! The passthrough lanes for same-format traffic: the body is forwarded byte-for-byte except
+//! for targeted patches. OpenAI chat client → OpenAI-compatible upstream: `model` is rewritten
+//! to the upstream name on the way up and back to the client's alias on the way down, and
+//! streams are asked to report usage. Other same-family pairs (Claude, Gemini, Responses →
+//! Codex streams): only the model name is swapped, where the body carries one. Pure: bytes
+//! in, bytes out.
 
 use std::borrow::Cow;
 
@@ -11,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Kind};
 use crate::protocol::json::{self, Edit, JsonError};
-use crate::protocol::sse;
+use crate::protocol::{sse, Format};
 use crate::usage::Tokens;
 
 const MODEL: usize = 0;
@@ -95,6 +97,35 @@ impl ChatRequest<'_> {
         }
         Bytes::from(json::splice(self.body, &mut edits))
     }
+}
+
+/// A same-family request body for an upstream speaking `upstream`: the client's body with
+/// `model` set to `upstream_model`. Gemini bodies go untouched (the model is in the URL).
+pub fn request_body(upstream: Format, body: &Bytes, upstream_model: &str) -> Result<Bytes, Error> {
+    match upstream {
+        Format::Gemini => Ok(body.clone()),
+        _ => replace_model(body, upstream_model),
+    }
+}
+
+/// A same-family non-stream answer: the upstream's body with the client's model name (`alias`)
+/// back in place of the upstream one. Gemini answers carry no model field, and a body that is
+/// not a JSON object is left as it is.
+pub fn response_body(upstream: Format, body: Bytes, alias: &str, upstream_model: &str) -> Bytes {
+    if upstream == Format::Gemini || alias == upstream_model {
+        return body;
+    }
+    replace_model(&body, alias).unwrap_or(body)
+}
+
+/// The body with its top-level `model` replaced by `model` (everything else byte-exact).
+pub fn replace_model(body: &[u8], model: &str) -> Result<Bytes, Error> {
+    let fields = json::top_level(body, &["model"]).map_err(invalid)?;
+    let lit = json::string_literal(model);
+    Ok(match fields.span(0) {
+        Some(span) => Bytes::from(json::splice(body, &mut [Edit::Replace(span, &lit)])),
+        None => Bytes::from(json::splice(body, &mut [Edit::Insert("model", &lit)])),
+    })
 }
 
 /// `stream_options` object with `include_usage` set to true, everything else kept.

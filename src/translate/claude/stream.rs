@@ -285,6 +285,10 @@ pub struct StreamEncoder {
     usage: ir::Usage,
     /// IR block index, Claude block index, still open; in opening order.
     blocks: Vec<(usize, usize, bool)>,
+    /// IR index of a thinking block not shown yet: it opens on its first text or Claude
+    /// signature, and one with neither (another family's signature carrier) is never shown,
+    /// as in non-stream answers.
+    pending_thinking: Option<usize>,
     next_index: usize,
     started: bool,
     /// `Finish` came: blocks are closed and the stop reason waits for `finish`.
@@ -303,6 +307,7 @@ impl StreamEncoder {
             id: id.to_owned(),
             usage: ir::Usage::default(),
             blocks: Vec::new(),
+            pending_thinking: None,
             next_index: 0,
             started: false,
             stop: None,
@@ -328,35 +333,25 @@ impl StreamEncoder {
             ir::Event::Usage(u) => self.usage = *u,
             ir::Event::BlockStart { index, kind } => {
                 self.start(out);
-                let claude_index = self.next_index;
-                self.next_index += 1;
-                self.blocks.push((*index, claude_index, true));
-                let content_block = match kind {
-                    ir::BlockKind::Text => claude::BlockOut::Text {
-                        text: "",
-                        cache_control: None,
-                    },
-                    ir::BlockKind::Thinking => claude::BlockOut::Thinking {
-                        thinking: "",
-                        signature: "",
-                    },
-                    ir::BlockKind::ToolCall { id, name } => claude::BlockOut::ToolUse {
-                        id: ids::sanitize_tool_id(id),
-                        name,
-                        input: claude::InputOut::Empty(claude::EmptyObject {}),
-                        cache_control: None,
-                    },
-                    ir::BlockKind::RedactedThinking { data } => {
-                        claude::BlockOut::RedactedThinking { data }
-                    }
-                };
-                let ev = claude::StreamEventOut::ContentBlockStart {
-                    index: claude_index,
-                    content_block,
-                };
-                emit(&mut self.scratch, "content_block_start", &ev, out);
+                if *kind == ir::BlockKind::Thinking {
+                    self.pending_thinking = Some(*index);
+                } else {
+                    self.open(*index, kind, out);
+                }
             }
             ir::Event::Delta { index, delta } => {
+                if self.pending_thinking == Some(*index) {
+                    let shown = match delta {
+                        ir::Delta::Thinking(t) => !t.is_empty(),
+                        ir::Delta::Signature(sig) => sig.origin == Family::Claude,
+                        _ => false,
+                    };
+                    if !shown {
+                        return;
+                    }
+                    self.pending_thinking = None;
+                    self.open(*index, &ir::BlockKind::Thinking, out);
+                }
                 let Some(claude_index) = self.open_index(*index) else {
                     return;
                 };
@@ -385,6 +380,10 @@ impl StreamEncoder {
                 emit(&mut self.scratch, "content_block_delta", &ev, out);
             }
             ir::Event::BlockStop { index } => {
+                if self.pending_thinking == Some(*index) {
+                    self.pending_thinking = None;
+                    return;
+                }
                 let slot = self
                     .blocks
                     .iter_mut()
@@ -439,6 +438,35 @@ impl StreamEncoder {
             &claude::StreamEventOut::MessageStop,
             out,
         );
+    }
+
+    /// Opens a block: `content_block_start` at the next Claude index.
+    fn open(&mut self, index: usize, kind: &ir::BlockKind, out: &mut BytesMut) {
+        let claude_index = self.next_index;
+        self.next_index += 1;
+        self.blocks.push((index, claude_index, true));
+        let content_block = match kind {
+            ir::BlockKind::Text => claude::BlockOut::Text {
+                text: "",
+                cache_control: None,
+            },
+            ir::BlockKind::Thinking => claude::BlockOut::Thinking {
+                thinking: "",
+                signature: "",
+            },
+            ir::BlockKind::ToolCall { id, name } => claude::BlockOut::ToolUse {
+                id: ids::sanitize_tool_id(id),
+                name,
+                input: claude::InputOut::Empty(claude::EmptyObject {}),
+                cache_control: None,
+            },
+            ir::BlockKind::RedactedThinking { data } => claude::BlockOut::RedactedThinking { data },
+        };
+        let ev = claude::StreamEventOut::ContentBlockStart {
+            index: claude_index,
+            content_block,
+        };
+        emit(&mut self.scratch, "content_block_start", &ev, out);
     }
 
     fn open_index(&self, ir_index: usize) -> Option<usize> {

@@ -419,6 +419,17 @@ fn image_part<'a>(image: &'a Image, mode: Mode) -> Result<Part<'a>, Error> {
             }),
             ..Part::default()
         },
+        // Another provider's file id (OpenAI's `file-…` has no `/`; every Gemini file URI
+        // does): Gemini cannot read it.
+        Image::File { uri, .. } if mode == Mode::Replay && !uri.contains('/') => {
+            return Err(Error::new(
+                Kind::InvalidRequest,
+                format!(
+                    "Gemini cannot read uploaded file `{uri}` from another provider: send the \
+                     image inline as base64"
+                ),
+            ));
+        }
         Image::File { uri, media_type } => Part {
             file_data: Some(FileData {
                 mime_type: media_type.as_deref().map(Cow::Borrowed),

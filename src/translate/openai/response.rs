@@ -139,7 +139,9 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
     for block in &resp.content {
         match block {
             Block::Text(t) => text.push(t.as_str()),
-            Block::Thinking { text, .. } => thinking.push(text.as_str()),
+            // A block with no text (a signature carrier) has nothing to show.
+            Block::Thinking { text, .. } if !text.is_empty() => thinking.push(text.as_str()),
+            Block::Thinking { .. } => {}
             Block::ToolCall {
                 id,
                 name,

@@ -46,6 +46,7 @@ pub fn encode_request_for(
             "`n` greater than 1 is not supported by Responses upstreams",
         ));
     }
+    check_files(req)?;
     let codex = target == Target::Codex;
     let system: Vec<&str> = req
         .system
@@ -230,6 +231,31 @@ fn encode_message<'a>(message: &'a ir::Message, out: &mut Vec<wire::OutItem<'a>>
         }
     }
     flush(&mut parts, out);
+}
+
+/// Refuses uploaded-file images that are not OpenAI file ids: a Gemini file URI (`files/…`,
+/// `gs://…`, `https://…`; OpenAI's `file-…` ids have no `/`) cannot be read by a Responses
+/// upstream.
+fn check_files(req: &ir::Request) -> Result<(), Error> {
+    fn foreign(block: &ir::Block) -> Option<&str> {
+        match block {
+            ir::Block::Image(ir::Image::File { uri, .. }) if uri.contains('/') => Some(uri),
+            ir::Block::ToolResult { content, .. } => content.iter().find_map(foreign),
+            _ => None,
+        }
+    }
+    match req
+        .messages
+        .iter()
+        .flat_map(|m| &m.content)
+        .find_map(foreign)
+    {
+        Some(uri) => Err(invalid(format!(
+            "uploaded file `{uri}` belongs to another provider and cannot be sent to a \
+             Responses upstream: send the image inline or by URL"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// An image as an `input_image` part (base64 images as data URLs).

@@ -431,3 +431,67 @@ fn the_start_id_is_used_when_the_encoder_has_none() {
     assert_eq!(frames[0].1["message"]["id"], "msg_upstream");
     assert_eq!(frames[0].1["message"]["model"], "alias");
 }
+
+#[test]
+fn a_foreign_signature_carrier_opens_no_thinking_block() {
+    let gemini_sig = || {
+        Delta::Signature(Signature {
+            origin: Family::Gemini,
+            value: "g-sig".into(),
+        })
+    };
+    let events = vec![
+        start("resp_1"),
+        block(0, BlockKind::Text),
+        text_delta(0, "Checking."),
+        stop(0),
+        // Gemini's signature on a call: start, signature and stop at once.
+        block(1, BlockKind::Thinking),
+        delta(1, gemini_sig()),
+        stop(1),
+        block(
+            2,
+            BlockKind::ToolCall {
+                id: "call_1".into(),
+                name: "f".into(),
+            },
+        ),
+        delta(2, Delta::ToolArguments("{}".into())),
+        stop(2),
+        // Claude's thinking with no text still shows, for its signature.
+        block(3, BlockKind::Thinking),
+        delta(
+            3,
+            Delta::Signature(Signature {
+                origin: Family::Claude,
+                value: "c-sig".into(),
+            }),
+        ),
+        stop(3),
+        // A carrier left open is dropped at the end too.
+        block(4, BlockKind::Thinking),
+        delta(4, gemini_sig()),
+    ];
+    let frames = frames(&encode_stream(&events, "alias", "msg_1"));
+    let starts: Vec<(u64, &str)> = frames
+        .iter()
+        .filter(|(name, _)| name.as_deref() == Some("content_block_start"))
+        .map(|(_, v)| {
+            (
+                v["index"].as_u64().unwrap(),
+                v["content_block"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(starts, [(0, "text"), (1, "tool_use"), (2, "thinking")]);
+    let stops = frames
+        .iter()
+        .filter(|(name, _)| name.as_deref() == Some("content_block_stop"))
+        .count();
+    assert_eq!(stops, 3);
+    let signature = frames
+        .iter()
+        .find(|(_, v)| v["delta"]["type"] == "signature_delta")
+        .map(|(_, v)| (v["index"].clone(), v["delta"]["signature"].clone()));
+    assert_eq!(signature, Some((2.into(), "c-sig".into())));
+}

@@ -350,6 +350,38 @@ fn tool_results_are_named_from_their_call_and_wrapped_as_objects() {
 }
 
 #[test]
+fn another_providers_file_ids_are_refused_and_gemini_file_uris_kept() {
+    let with_file = |uri: &str| Request {
+        messages: vec![Message {
+            role: Role::User,
+            content: vec![Block::Image(Image::File {
+                uri: uri.into(),
+                media_type: Some("image/png".into()),
+            })],
+        }],
+        ..Request::default()
+    };
+    let err = encode_request(
+        &with_file("file-6F2ksmvXxt4VdoqmHRw6kL"),
+        "gemini-2.5-flash",
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, Kind::InvalidRequest);
+    assert!(
+        err.message.contains("file-6F2ksmvXxt4VdoqmHRw6kL"),
+        "{}",
+        err.message
+    );
+    for uri in ["files/abc-123", "gs://bucket/cat.png"] {
+        let out = encode(&with_file(uri), "gemini-2.5-flash");
+        assert_eq!(
+            out["contents"][0]["parts"][0]["fileData"]["fileUri"], uri,
+            "{uri}"
+        );
+    }
+}
+
+#[test]
 fn images_gemini_cannot_fetch_are_refused_with_a_clear_message() {
     let with_image = |url: &str| Request {
         messages: vec![Message {

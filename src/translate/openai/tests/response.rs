@@ -254,24 +254,48 @@ fn rich_ir_response_encodes_for_an_openai_client() {
     golden_json("encode/response_rich.client.json", &encode_response(&resp));
 }
 
-#[test]
-fn only_tool_calls_mean_null_content() {
+/// A tool-use answer with `content`, encoded for the client.
+fn encode_tool_use(content: Vec<Block>) -> serde_json::Value {
     let resp = ir::Response {
         id: "x".into(),
         model: "m".into(),
         created: 1,
-        content: vec![Block::ToolCall {
-            id: "c".into(),
-            name: "f".into(),
-            arguments: "{}".into(),
-        }],
+        content,
         stop: StopReason::ToolUse,
         usage: Usage::default(),
     };
-    let v: serde_json::Value = serde_json::from_slice(&encode_response(&resp)).unwrap();
+    serde_json::from_slice(&encode_response(&resp)).unwrap()
+}
+
+fn call() -> Block {
+    Block::ToolCall {
+        id: "c".into(),
+        name: "f".into(),
+        arguments: "{}".into(),
+    }
+}
+
+#[test]
+fn only_tool_calls_mean_null_content() {
+    let v = encode_tool_use(vec![call()]);
     let message = &v["choices"][0]["message"];
     assert!(message["content"].is_null());
     assert!(message.get("reasoning_content").is_none());
     assert_eq!(message["tool_calls"][0]["type"], "function");
     assert_eq!(v["usage"]["total_tokens"], 0);
+}
+
+#[test]
+fn a_signature_carrier_adds_no_reasoning_content() {
+    let carrier = Block::Thinking {
+        text: String::new(),
+        signature: Some(Signature {
+            origin: Family::Gemini,
+            value: "sig".into(),
+        }),
+    };
+    let v = encode_tool_use(vec![carrier, call()]);
+    assert!(v["choices"][0]["message"]
+        .get("reasoning_content")
+        .is_none());
 }

@@ -368,6 +368,35 @@ fn tool_choice_variants() {
 }
 
 #[test]
+fn only_openai_file_ids_are_sent_upstream() {
+    let with_file = |uri: &str| ir::Request {
+        messages: vec![msg(
+            ir::Role::User,
+            vec![ir::Block::ToolResult {
+                call_id: "call_1".into(),
+                name: None,
+                content: vec![ir::Block::Image(ir::Image::File {
+                    uri: uri.into(),
+                    media_type: None,
+                })],
+                is_error: false,
+            }],
+        )],
+        ..ir::Request::default()
+    };
+    let gemini_file = "https://generativelanguage.googleapis.com/v1beta/files/abc-123";
+    let err = encode_request(&with_file(gemini_file), "gpt-5.1-codex").unwrap_err();
+    assert_eq!(err.kind, Kind::InvalidRequest);
+    assert!(err.message.contains(gemini_file), "{}", err.message);
+    let out = encode_request(&with_file("file-6F2ksmvXxt4VdoqmHRw6kL"), "gpt-5.1-codex").unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        v["input"][0]["output"][0]["file_id"],
+        "file-6F2ksmvXxt4VdoqmHRw6kL"
+    );
+}
+
+#[test]
 fn stateful_and_untranslatable_requests_are_refused_clearly() {
     assert!(
         reject(r#"{"model":"m","input":"hi","previous_response_id":"resp_1"}"#)
