@@ -5,6 +5,7 @@
 pub mod claude;
 pub mod codex;
 pub mod gemini;
+pub mod vertex;
 pub mod openai_compat;
 
 use std::collections::BTreeMap;

@@ -172,7 +172,7 @@ impl Accounts {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::auth::file::{self, AuthFile};
     use crate::auth::vertex::tests::sa_json;

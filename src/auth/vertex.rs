@@ -203,6 +203,85 @@ pub fn parse_token_answer(success: bool, body: &[u8]) -> Result<Minted, VertexEr
     })
 }
 
+/// An auth file made from a service-account key by `-vertex-import`.
+#[derive(Clone, Debug)]
+pub struct Imported {
+    /// `vertex-[<prefix>-]<project>.json`.
+    pub file_name: String,
+    /// The file's JSON: `type`, `service_account` (the key as given), `project_id`, `email`,
+    /// `location` (the default region; edit the file to change it) and `prefix` when given.
+    pub contents: Vec<u8>,
+    /// The project the key belongs to.
+    pub project_id: String,
+}
+
+/// Why a key file cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// Not a JSON object.
+    #[error("the service-account file is not a JSON object")]
+    NotJson,
+    /// The key itself is unusable.
+    #[error(transparent)]
+    Key(#[from] VertexError),
+    /// No `project_id` in the key.
+    #[error("project_id is missing in the service-account file")]
+    NoProject,
+    /// The prefix is not a single path segment.
+    #[error("the prefix must be a single path segment without spaces")]
+    BadPrefix,
+}
+
+/// Validates a service-account key file and builds the auth file `-vertex-import` writes.
+pub fn import(key_file: &[u8], prefix: &str) -> Result<Imported, ImportError> {
+    let sa: Value = serde_json::from_slice(key_file).map_err(|_| ImportError::NotJson)?;
+    if !sa.is_object() {
+        return Err(ImportError::NotJson);
+    }
+    let account = ServiceAccount::from_json(&sa)?;
+    if account.project_id.is_empty() {
+        return Err(ImportError::NoProject);
+    }
+    let prefix = prefix.trim().trim_matches('/');
+    if prefix.contains(['/', '\\']) || prefix.contains(char::is_whitespace) {
+        return Err(ImportError::BadPrefix);
+    }
+    let project = sanitize_file_part(&account.project_id);
+    let file_name = if prefix.is_empty() {
+        format!("vertex-{project}.json")
+    } else {
+        format!("vertex-{}-{project}.json", sanitize_file_part(prefix))
+    };
+    let mut file = serde_json::json!({
+        "type": "vertex",
+        "service_account": sa,
+        "project_id": account.project_id,
+        "email": account.client_email,
+        "location": DEFAULT_LOCATION,
+    });
+    if !prefix.is_empty() {
+        file["prefix"] = Value::from(prefix);
+    }
+    let contents = serde_json::to_vec_pretty(&file).map_err(|_| ImportError::NotJson)?;
+    Ok(Imported {
+        file_name,
+        contents,
+        project_id: account.project_id,
+    })
+}
+
+/// Makes text safe inside a file name.
+fn sanitize_file_part(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' => '_',
+            c if c.is_whitespace() => '-',
+            c => c,
+        })
+        .collect()
+}
+
 fn truncate(text: &mut String, max: usize) {
     if text.len() > max {
         let mut end = max;
@@ -314,6 +393,46 @@ pub(crate) mod tests {
         );
         let sa = ServiceAccount::from_json(&sa_json()).unwrap();
         assert!(!format!("{sa:?}").contains("PRIVATE"), "{sa:?}");
+    }
+
+    #[test]
+    fn import_builds_the_auth_file_and_its_name() {
+        let key = serde_json::to_vec(&sa_json()).unwrap();
+        let out = import(&key, "").unwrap();
+        assert_eq!(out.file_name, "vertex-proj-1.json");
+        assert_eq!(out.project_id, "proj-1");
+        let v: Value = serde_json::from_slice(&out.contents).unwrap();
+        assert_eq!(v["type"], "vertex");
+        assert_eq!(v["project_id"], "proj-1");
+        assert_eq!(v["email"], "bot@proj-1.iam.gserviceaccount.com");
+        assert_eq!(v["location"], DEFAULT_LOCATION);
+        assert_eq!(v["service_account"], sa_json());
+        assert!(v.get("prefix").is_none());
+        let out = import(&key, " team ").unwrap();
+        assert_eq!(out.file_name, "vertex-team-proj-1.json");
+        let v: Value = serde_json::from_slice(&out.contents).unwrap();
+        assert_eq!(v["prefix"], "team");
+
+        let mut odd = sa_json();
+        odd["project_id"] = json!("example.com:my proj");
+        let out = import(&serde_json::to_vec(&odd).unwrap(), "").unwrap();
+        assert_eq!(out.file_name, "vertex-example.com_my-proj.json");
+
+        assert_eq!(import(b"[1]", "").unwrap_err(), ImportError::NotJson);
+        assert_eq!(import(b"{", "").unwrap_err(), ImportError::NotJson);
+        assert_eq!(import(&key, "a/b").unwrap_err(), ImportError::BadPrefix);
+        let mut no_project = sa_json();
+        no_project.as_object_mut().unwrap().remove("project_id");
+        assert_eq!(
+            import(&serde_json::to_vec(&no_project).unwrap(), "").unwrap_err(),
+            ImportError::NoProject
+        );
+        let mut bad = sa_json();
+        bad["private_key"] = json!("nope");
+        assert_eq!(
+            import(&serde_json::to_vec(&bad).unwrap(), "").unwrap_err(),
+            ImportError::Key(VertexError::BadKey)
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::affinity::Affinity;
 use super::cooldown::{CooldownView, Cooldowns};
-use crate::config::Config;
+use crate::config::{Config, ModelAlias};
 use crate::protocol::Format;
 
 /// Index of a [`Slot`] in its [`Table`]; stable for the life of the table (one snapshot).
@@ -40,6 +40,10 @@ pub enum Provider {
     Gemini,
     /// `codex-api-key` (Responses).
     Codex,
+    /// `vertex-api-key` (Vertex-style `publishers/google/models` with `x-goog-api-key`).
+    Vertex,
+    /// A Vertex service account from `auth-dir`; `Slot::entry` indexes the snapshot's accounts.
+    VertexAccount,
 }
 
 impl Provider {
@@ -48,10 +52,39 @@ impl Provider {
         match self {
             Provider::OpenAiCompat => Format::OpenAiChat,
             Provider::Claude => Format::Claude,
-            Provider::Gemini => Format::Gemini,
+            Provider::Gemini | Provider::Vertex | Provider::VertexAccount => Format::Gemini,
             Provider::Codex => Format::OpenAiResponses,
         }
     }
+}
+
+/// A credential from `auth-dir` as routing sees it: what it serves and how it is named, never
+/// its secrets. Built by the snapshot from the loaded credential files.
+#[derive(Clone, Copy, Debug)]
+pub struct FileCredential<'a> {
+    /// The upstream family ([`Provider::VertexAccount`] today).
+    pub provider: Provider,
+    /// The credential's name in listings and logs (its file name).
+    pub label: &'a str,
+    /// `prefix` of the file.
+    pub prefix: &'a str,
+    /// `priority` of the file.
+    pub priority: i32,
+    /// `models` of the file; empty means the provider's default list.
+    pub models: &'a [ModelAlias],
+}
+
+/// The models a Vertex service account serves when its file lists none: current Gemini models
+/// published on Vertex AI. The built-in model catalogue (channel `vertex`) replaces this list.
+pub fn vertex_default_models() -> &'static [&'static str] {
+    &[
+        "gemini-2.5-pro",
+        "gemini-2.5-flash",
+        "gemini-2.5-flash-lite",
+        "gemini-2.0-flash",
+        "gemini-2.0-flash-lite",
+        "gemini-3-pro-preview",
+    ]
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,18 +175,18 @@ impl Table {
     /// Several models sharing an alias form a pool: all their slots serve that alias.
     /// `epoch` is the reference instant cooldown deadlines are stored against.
     pub fn build(config: &Config, epoch: Instant) -> Table {
-        let mut b = Builder::default();
+        Table::build_with(config, &[], epoch)
+    }
+
+    /// [`Table::build`] plus the credentials loaded from `auth-dir`, registered after the
+    /// config's lists; a credential's `Slot::entry` is its index in `files`.
+    pub fn build_with(config: &Config, files: &[FileCredential<'_>], epoch: Instant) -> Table {
+        let mut b = Builder {
+            force_prefix: config.force_model_prefix,
+            ..Builder::default()
+        };
         for (entry, compat) in config.openai_compatibility.iter().enumerate() {
-            let prefix = compat.prefix.trim_matches('/');
             for m in &compat.models {
-                let name = m.name.trim();
-                if name.is_empty() {
-                    continue;
-                }
-                let alias = m.alias.trim();
-                let id = if alias.is_empty() { name } else { alias };
-                let prefixed = (!prefix.is_empty()).then(|| format!("{prefix}/{id}"));
-                let bare = !(config.force_model_prefix && prefixed.is_some());
                 let keys = compat.api_key_entries.len();
                 let key_indices = (0..keys).map(Some).chain((keys == 0).then_some(None));
                 for key in key_indices {
@@ -161,91 +194,80 @@ impl Table {
                         Some(k) => format!("{}[{k}]", compat.name),
                         None => compat.name.clone(),
                     };
-                    let slot = b.intern(Slot {
+                    let slot = Slot {
                         provider: Provider::OpenAiCompat,
                         entry,
                         key,
-                        upstream_model: name.to_owned(),
+                        upstream_model: String::new(),
                         priority: compat.priority,
-                        model: id.to_owned(),
+                        model: String::new(),
                         label,
-                    });
-                    if bare {
-                        b.add(id, &compat.name, slot);
-                    }
-                    if let Some(p) = &prefixed {
-                        b.add(p, &compat.name, slot);
-                    }
+                    };
+                    b.register(slot, &m.name, &m.alias, &compat.prefix, &compat.name);
                 }
             }
         }
         let keyed = config
             .claude_api_key
             .iter()
-            .map(|k| {
-                (
-                    Provider::Claude,
-                    "claude",
-                    k.priority,
-                    k.prefix.as_str(),
-                    &k.models,
-                )
-            })
-            .chain(config.gemini_api_key.iter().map(|k| {
-                (
-                    Provider::Gemini,
-                    "gemini",
-                    k.priority,
-                    k.prefix.as_str(),
-                    &k.models,
-                )
-            }))
-            .chain(config.codex_api_key.iter().map(|k| {
-                (
-                    Provider::Codex,
-                    "codex",
-                    k.priority,
-                    k.prefix.as_str(),
-                    &k.models,
-                )
-            }));
-        let mut counters = [0usize; 3];
-        for (provider, owner, priority, prefix, models) in keyed {
-            let n = match provider {
-                Provider::Claude => 0,
-                Provider::Gemini => 1,
-                _ => 2,
-            };
-            let Some(counter) = counters.get_mut(n) else {
-                continue;
-            };
+            .map(|k| (Provider::Claude, k.priority, k.prefix.as_str(), &k.models))
+            .chain(
+                config
+                    .gemini_api_key
+                    .iter()
+                    .map(|k| (Provider::Gemini, k.priority, k.prefix.as_str(), &k.models)),
+            )
+            .chain(
+                config
+                    .codex_api_key
+                    .iter()
+                    .map(|k| (Provider::Codex, k.priority, k.prefix.as_str(), &k.models)),
+            )
+            .chain(
+                config
+                    .vertex_api_key
+                    .iter()
+                    .map(|k| (Provider::Vertex, k.priority, k.prefix.as_str(), &k.models)),
+            );
+        let mut counters: HashMap<Provider, usize> = HashMap::new();
+        for (provider, priority, prefix, models) in keyed {
+            let counter = counters.entry(provider).or_default();
             let entry = *counter;
             *counter += 1;
-            let prefix = prefix.trim_matches('/');
+            let owner = provider_owner(provider);
             for m in models {
-                let name = m.name.trim();
-                if name.is_empty() {
-                    continue;
-                }
-                let alias = m.alias.trim();
-                let id = if alias.is_empty() { name } else { alias };
-                let prefixed = (!prefix.is_empty()).then(|| format!("{prefix}/{id}"));
-                let bare = !(config.force_model_prefix && prefixed.is_some());
-                let slot = b.intern(Slot {
+                let slot = Slot {
                     provider,
                     entry,
                     key: None,
-                    upstream_model: name.to_owned(),
+                    upstream_model: String::new(),
                     priority,
-                    model: id.to_owned(),
+                    model: String::new(),
                     label: format!("{owner}-api-key[{entry}]"),
-                });
-                if bare {
-                    b.add(id, owner, slot);
-                }
-                if let Some(p) = &prefixed {
-                    b.add(p, owner, slot);
-                }
+                };
+                b.register(slot, &m.name, &m.alias, prefix, owner);
+            }
+        }
+        for (entry, file) in files.iter().enumerate() {
+            let defaults = vertex_default_models().iter().map(|m| (*m, ""));
+            let listed = file.models.iter().map(|m| (m.name.as_str(), m.alias.as_str()));
+            let models: Vec<(&str, &str)> = if file.models.is_empty() {
+                defaults.collect()
+            } else {
+                listed.collect()
+            };
+            for (name, alias) in models {
+                let slot = Slot {
+                    provider: file.provider,
+                    entry,
+                    key: None,
+                    upstream_model: String::new(),
+                    priority: file.priority,
+                    model: String::new(),
+                    label: file.label.to_owned(),
+                };
+                let owner = provider_owner(file.provider);
+                b.register(slot, name, alias, file.prefix, owner);
             }
         }
         b.finish(epoch)
@@ -320,19 +342,61 @@ impl Table {
     }
 }
 
+/// The `owned_by` of a model served by an API-key list or a credential file of `provider`.
+fn provider_owner(provider: Provider) -> &'static str {
+    match provider {
+        Provider::OpenAiCompat => "openai-compatibility",
+        Provider::Claude => "claude",
+        Provider::Gemini => "gemini",
+        Provider::Codex => "codex",
+        Provider::Vertex | Provider::VertexAccount => "vertex",
+    }
+}
+
 /// Collects slots and routes while the table is built.
 #[derive(Default)]
 struct Builder {
+    /// `force-model-prefix`.
+    force_prefix: bool,
     slots: Vec<Slot>,
-    index: HashMap<(usize, Option<usize>, String), SlotId>,
+    index: HashMap<(Provider, usize, Option<usize>, String), SlotId>,
     routes: HashMap<String, Vec<SlotId>>,
     order: Vec<String>,
     listed: Vec<Listed>,
 }
 
 impl Builder {
+    /// Registers `slot` serving upstream model `name` under its alias (or `name` when the alias
+    /// is empty) and, with a `prefix`, under `prefix/alias`; with `force-model-prefix` only the
+    /// prefixed id. A blank `name` registers nothing.
+    fn register(&mut self, mut slot: Slot, name: &str, alias: &str, prefix: &str, owner: &str) {
+        let name = name.trim();
+        if name.is_empty() {
+            return;
+        }
+        let alias = alias.trim();
+        let id = if alias.is_empty() { name } else { alias };
+        let prefix = prefix.trim_matches('/');
+        let prefixed = (!prefix.is_empty()).then(|| format!("{prefix}/{id}"));
+        let bare = !(self.force_prefix && prefixed.is_some());
+        slot.upstream_model = name.to_owned();
+        slot.model = id.to_owned();
+        let slot = self.intern(slot);
+        if bare {
+            self.add(id, owner, slot);
+        }
+        if let Some(p) = &prefixed {
+            self.add(p, owner, slot);
+        }
+    }
+
     fn intern(&mut self, slot: Slot) -> Option<SlotId> {
-        let key = (slot.entry, slot.key, slot.upstream_model.clone());
+        let key = (
+            slot.provider,
+            slot.entry,
+            slot.key,
+            slot.upstream_model.clone(),
+        );
         if let Some(id) = self.index.get(&key) {
             return Some(*id);
         }
@@ -611,6 +675,88 @@ pub(crate) mod tests {
         t.cooldowns()
             .fail(gpt[0], Reason::Transient, hour, t0, wall);
         assert!(t.list_cooldowns(t0 + Duration::from_secs(3600)).is_empty());
+    }
+
+    #[test]
+    fn vertex_keys_and_service_accounts_register_their_models() {
+        use crate::config::ProviderKey;
+        let model = |name: &str, alias: &str| ModelAlias {
+            name: name.into(),
+            alias: alias.into(),
+            ..Default::default()
+        };
+        let cfg = Config {
+            vertex_api_key: vec![ProviderKey {
+                api_key: Secret::new("vk"),
+                models: vec![model("gemini-2.5-pro", "")],
+                ..Default::default()
+            }],
+            gemini_api_key: vec![ProviderKey {
+                api_key: Secret::new("g"),
+                models: vec![model("gemini-2.5-pro", "")],
+                ..Default::default()
+            }],
+            ..Config::default()
+        };
+        let listed = [model("gemini-2.5-flash", "fast")];
+        let files = [
+            FileCredential {
+                provider: Provider::VertexAccount,
+                label: "vertex-a.json",
+                prefix: "team",
+                priority: 2,
+                models: &[],
+            },
+            FileCredential {
+                provider: Provider::VertexAccount,
+                label: "vertex-b.json",
+                prefix: "",
+                priority: 0,
+                models: &listed,
+            },
+        ];
+        let t = Table::build_with(&cfg, &files, Instant::now());
+        let labels = |model: &str| -> Vec<(&str, Provider, usize)> {
+            t.resolve(model)
+                .unwrap()
+                .slots()
+                .iter()
+                .map(|s| {
+                    let s = t.slot(*s).unwrap();
+                    (s.label.as_str(), s.provider, s.entry)
+                })
+                .collect()
+        };
+        assert_eq!(
+            labels("gemini-2.5-pro"),
+            [
+                ("vertex-a.json", Provider::VertexAccount, 0),
+                ("gemini-api-key[0]", Provider::Gemini, 0),
+                ("vertex-api-key[0]", Provider::Vertex, 0),
+            ],
+            "a higher priority first; same entry index and model, yet one slot per provider"
+        );
+        assert_eq!(
+            labels("team/gemini-3-pro-preview"),
+            [("vertex-a.json", Provider::VertexAccount, 0)]
+        );
+        for m in vertex_default_models() {
+            assert!(t.resolve(m).is_some(), "{m}");
+        }
+        assert_eq!(
+            labels("fast"),
+            [("vertex-b.json", Provider::VertexAccount, 1)]
+        );
+        assert_eq!(
+            t.slot(t.resolve("fast").unwrap().slots()[0])
+                .unwrap()
+                .upstream_model,
+            "gemini-2.5-flash"
+        );
+        assert!(t.resolve("gemini-2.5-flash").is_some(), "served by vertex-a");
+        let owner = t.listed().iter().find(|l| l.id == "fast").unwrap();
+        assert_eq!(owner.owned_by, "vertex");
+        assert_eq!(Provider::VertexAccount.format(), Format::Gemini);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::body::{Body, ChatRelay, RawRelay, RequestLog, TranslateRelay};
 use super::conn::{ConnState, InFlight};
 use super::models;
 use super::Shutdown;
+use crate::auth::accounts::{RefreshError, Token};
 use crate::auth::{self, Verdict};
 use crate::config::OpenAiCompatibility;
 use crate::error::{Error, Kind};
@@ -205,8 +206,10 @@ fn lane(ask: &Ask<'_>, provider: Provider) -> Lane {
     match (ask.client, provider) {
         (ClientApi::Chat, Provider::OpenAiCompat) if !ask.count => Lane::ChatPassthrough,
         (ClientApi::Messages, Provider::Claude) => Lane::Passthrough,
-        (ClientApi::Gemini { json_array }, Provider::Gemini)
-            if !json_array || !ask.stream || ask.count =>
+        (
+            ClientApi::Gemini { json_array },
+            Provider::Gemini | Provider::Vertex | Provider::VertexAccount,
+        ) if !json_array || !ask.stream || ask.count =>
         {
             Lane::Passthrough
         }
@@ -309,10 +312,17 @@ async fn generate<R: Runtime>(
     let mut last: Option<Failed> = None;
     let mut ir_req: Option<ir::Request> = None;
     let client_fmt = client.format();
+    // A service account whose token was refused is retried once with a new token.
+    let mut retry_same: Option<route::SlotId> = None;
+    let mut refreshed = false;
 
     // Failover happens only here, before anything is written to the client.
     loop {
-        let slot_id = match failover.next(Instant::now()) {
+        let step = match retry_same.take() {
+            Some(slot) => Step::Try(slot),
+            None => failover.next(Instant::now()),
+        };
+        let slot_id = match step {
             Step::Try(slot) => slot,
             Step::Wait(d) => {
                 w.rt.sleep(d).await;
@@ -347,7 +357,28 @@ async fn generate<R: Runtime>(
             ));
         }
         log.upstream = Some(slot.label.clone());
-        let built = upstream_request(snap, slot, &ask, lane, ir_req.as_ref());
+        let token = if slot.provider == Provider::VertexAccount {
+            match account_token(w, snap, slot.entry).await {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    let refused = Outcome::FailOver {
+                        reason: route::Reason::Unauthorized,
+                        penalty: route::Penalty::For(route::classify::AUTH_COOLDOWN),
+                    };
+                    let outcome = if e.refused {
+                        refused
+                    } else {
+                        Outcome::transport()
+                    };
+                    failover.failed(slot_id, &outcome, Instant::now(), SystemTime::now());
+                    last = Some(Failed::Gateway(token_error(&slot.label)));
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        let built = upstream_request(snap, slot, &ask, lane, ir_req.as_ref(), token.as_deref());
         let (up_req, proxy) = match built {
             Ok(r) => r,
             Err(e) if e.kind == Kind::InvalidRequest => return Err(e),
@@ -380,7 +411,29 @@ async fn generate<R: Runtime>(
                     continue;
                 }
             };
-            let outcome = openai_compat::classify(status, &headers, &body);
+            let outcome = match slot.provider {
+                Provider::Vertex | Provider::VertexAccount => provider::vertex::classify(
+                    status,
+                    &headers,
+                    &body,
+                    slot.provider == Provider::VertexAccount,
+                ),
+                _ => openai_compat::classify(status, &headers, &body),
+            };
+            if let (Outcome::Refresh, Some(t), false) = (outcome, &token, refreshed) {
+                // The token was refused: one new token, then the same credential once more.
+                refreshed = true;
+                let renewed = refresh_token(w, snap, slot.entry, t.generation()).await;
+                tracing::debug!(
+                    credential = %slot.label,
+                    renewed = renewed.is_ok(),
+                    "upstream refused the access token; refreshing"
+                );
+                if renewed.is_ok() {
+                    retry_same = Some(slot_id);
+                    continue;
+                }
+            }
             let failed = Failed::Upstream {
                 status,
                 headers,
@@ -491,7 +544,8 @@ async fn generate<R: Runtime>(
             Lane::Passthrough => {
                 // Same family: the body is the upstream's, with the client's model name back
                 // in place of the upstream one (Gemini answers carry no model field).
-                let body = if slot.provider != Provider::Gemini && ask.model != slot.upstream_model
+                let gemini = slot.provider.format() == Format::Gemini;
+                let body = if !gemini && ask.model != slot.upstream_model
                 {
                     replace_model(&body, &ask.model).unwrap_or(body)
                 } else {
@@ -571,9 +625,66 @@ fn family(p: Provider) -> ir::Family {
     match p {
         Provider::OpenAiCompat => ir::Family::OpenAi,
         Provider::Claude => ir::Family::Claude,
-        Provider::Gemini => ir::Family::Gemini,
+        Provider::Gemini | Provider::Vertex | Provider::VertexAccount => ir::Family::Gemini,
         Provider::Codex => ir::Family::Responses,
     }
+}
+
+/// How long a request waits for the control thread to mint a token.
+const TOKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(45);
+
+/// The access token for the service account at `index`: the published one, or a new one from
+/// the control thread when there is none yet or it expired. The wait does not block the core.
+async fn account_token<R: Runtime>(
+    w: &Worker<R>,
+    snap: &Snapshot,
+    index: usize,
+) -> Result<Arc<Token>, RefreshError> {
+    let missing = |what: &str| RefreshError {
+        refused: false,
+        message: what.to_owned(),
+    };
+    let account = snap
+        .accounts
+        .get(index)
+        .ok_or_else(|| missing("routing table out of date"))?;
+    if let Some(t) = account.token(Instant::now()) {
+        return Ok(t);
+    }
+    refresh_token(w, snap, index, account.generation()).await?;
+    account
+        .token(Instant::now())
+        .ok_or_else(|| missing("the new access token is already expired"))
+}
+
+/// Asks the control thread for a token newer than generation `stale` and waits for it.
+async fn refresh_token<R: Runtime>(
+    w: &Worker<R>,
+    snap: &Snapshot,
+    index: usize,
+    stale: u64,
+) -> Result<(), RefreshError> {
+    let failed = |what: &str| RefreshError {
+        refused: false,
+        message: what.to_owned(),
+    };
+    let answer = snap
+        .accounts
+        .request_refresh(index, stale)
+        .ok_or_else(|| failed("the token refresh loop is not running"))?;
+    match upstream::timeout(&w.rt, Some(TOKEN_WAIT), answer.recv_async()).await {
+        Some(Ok(result)) => result,
+        Some(Err(_)) => Err(failed("the token refresh loop stopped")),
+        None => Err(failed("no access token in time")),
+    }
+}
+
+/// What the client hears when a service account has no token; the control thread's log says why.
+fn token_error(label: &str) -> Error {
+    Error::new(
+        Kind::UpstreamUnavailable,
+        format!("no access token could be obtained for Vertex credential {label}"),
+    )
 }
 
 /// The payload-rule protocol name CLIProxyAPI uses for each family.
@@ -581,19 +692,31 @@ fn protocol_name(p: Provider) -> &'static str {
     match p {
         Provider::OpenAiCompat => "openai",
         Provider::Claude => "claude",
-        Provider::Gemini => "gemini",
+        Provider::Gemini | Provider::Vertex | Provider::VertexAccount => "gemini",
         Provider::Codex => "codex",
     }
 }
 
+/// The Gemini action an attempt asks for.
+fn gemini_action(count: bool, stream: bool) -> provider::gemini::Action {
+    if count {
+        provider::gemini::Action::CountTokens
+    } else if stream {
+        provider::gemini::Action::Stream
+    } else {
+        provider::gemini::Action::Generate
+    }
+}
+
 /// Builds the upstream request for one attempt: the body for the lane, payload rules, the
-/// provider's URL/headers/auth, and the proxy.
+/// provider's URL/headers/auth (with `token` for a service account), and the proxy.
 fn upstream_request(
     snap: &Snapshot,
     slot: &route::Slot,
     ask: &Ask<'_>,
     lane: Lane,
     ir_req: Option<&ir::Request>,
+    token: Option<&Token>,
 ) -> Result<(http::Request<Bytes>, Option<Proxy>), Error> {
     let cfg = &snap.config;
     let missing = || Error::new(Kind::Internal, "routing table out of date");
@@ -606,6 +729,10 @@ fn upstream_request(
             .ok_or_else(missing)?,
         Lane::Passthrough => match slot.provider {
             Provider::Gemini => ask.body.clone(),
+            Provider::Vertex | Provider::VertexAccount if ask.count => {
+                provider::vertex::count_tokens_body(ask.body)?
+            }
+            Provider::Vertex | Provider::VertexAccount => ask.body.clone(),
             _ => replace_model(ask.body, upstream_model)?,
         },
         Lane::Translated => {
@@ -624,7 +751,9 @@ fn upstream_request(
                     };
                     translate::claude::encode_request_with(&r, upstream_model, &options)
                 }
-                Provider::Gemini => translate::gemini::encode_request(&r, upstream_model),
+                Provider::Gemini | Provider::Vertex | Provider::VertexAccount => {
+                    translate::gemini::encode_request(&r, upstream_model)
+                }
                 Provider::Codex => translate::responses::encode_request(&r, upstream_model),
             }?;
             Bytes::from(encoded)
@@ -687,16 +816,40 @@ fn upstream_request(
         }
         Provider::Gemini => {
             let entry = cfg.gemini_api_key.get(slot.entry).ok_or_else(missing)?;
-            let action = if ask.count {
-                provider::gemini::Action::CountTokens
-            } else if upstream_stream {
-                provider::gemini::Action::Stream
-            } else {
-                provider::gemini::Action::Generate
-            };
+            let action = gemini_action(ask.count, upstream_stream);
             Ok((
                 provider::gemini::build_request(entry, upstream_model, body, action)?,
                 choose(&entry.proxy_url, &slot.label)?,
+            ))
+        }
+        Provider::Vertex => {
+            let entry = cfg.vertex_api_key.get(slot.entry).ok_or_else(missing)?;
+            let action = gemini_action(ask.count, upstream_stream);
+            Ok((
+                provider::vertex::build_api_key_request(entry, upstream_model, body, action)?,
+                choose(&entry.proxy_url, &slot.label)?,
+            ))
+        }
+        Provider::VertexAccount => {
+            let account = snap.accounts.get(slot.entry).ok_or_else(missing)?;
+            let token = token.ok_or_else(missing)?;
+            let file = &account.file;
+            let target = provider::vertex::Account {
+                project: &file.project_id,
+                location: &file.location,
+                base_url: &file.common.base_url,
+                headers: &file.common.headers,
+            };
+            let action = gemini_action(ask.count, upstream_stream);
+            Ok((
+                provider::vertex::build_account_request(
+                    &target,
+                    token.value(),
+                    upstream_model,
+                    body,
+                    action,
+                )?,
+                choose(&file.common.proxy_url, &slot.label)?,
             ))
         }
         Provider::Codex => {
