@@ -166,9 +166,7 @@ fn init_logging(debug: bool, sink: LogSink) {
 fn vertex_import(args: &Args, key_path: &std::path::Path) -> anyhow::Result<String> {
     let auth_dir = match config::load(&args.config) {
         Ok(loaded) => loaded.config.auth_dir,
-        Err(config::LoadError::Read { source, .. })
-            if source.kind() == io::ErrorKind::NotFound =>
-        {
+        Err(config::LoadError::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             let home = std::env::var("HOME")
                 .or_else(|_| std::env::var("USERPROFILE"))
                 .ok();

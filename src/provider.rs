@@ -5,8 +5,8 @@
 pub mod claude;
 pub mod codex;
 pub mod gemini;
-pub mod vertex;
 pub mod openai_compat;
+pub mod vertex;
 
 use std::collections::BTreeMap;
 

@@ -18,7 +18,9 @@ pub use classify::{Outcome, Penalty, Reason};
 pub use cooldown::{CooldownView, Cooldowns};
 pub use failover::{Exhausted, Failover, Policy, Step};
 pub use select::{pick, Cursors, Tried};
-pub use table::{vertex_default_models, FileCredential, Listed, Provider, Route, Slot, SlotId, Table};
+pub use table::{
+    vertex_default_models, FileCredential, Listed, Provider, Route, Slot, SlotId, Table,
+};
 
 /// What a request asks the gateway to do, decided from method and path alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -193,7 +193,10 @@ pub(crate) mod tests {
         let t0 = Instant::now();
         assert!(a.token(t0).is_none());
         assert_eq!(a.generation(), 0);
-        assert_eq!(a.publish(Secret::new("t1"), t0, Duration::from_secs(3600)), 1);
+        assert_eq!(
+            a.publish(Secret::new("t1"), t0, Duration::from_secs(3600)),
+            1
+        );
         let t = a.token(t0).unwrap();
         assert_eq!(t.value().expose(), "t1");
         assert_eq!(t.generation(), 1);

@@ -344,7 +344,11 @@ mod tests {
             [("gemini-2.5-pro", ""), ("gemini-2.5-flash", "fast")]
         );
         let f = parse_vertex(json!({"excluded_models": ["a"], "excluded-models": ["b"]})).unwrap();
-        assert_eq!(f.common.excluded_models, ["a"], "the snake-case spelling wins");
+        assert_eq!(
+            f.common.excluded_models,
+            ["a"],
+            "the snake-case spelling wins"
+        );
     }
 
     #[test]
@@ -389,13 +393,15 @@ mod tests {
         }
         let mut sa = sa_json();
         sa["private_key"] = json!("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----");
-        let err = parse(&serde_json::to_vec(&json!({"type":"vertex","service_account":sa})).unwrap())
-            .unwrap_err();
+        let err =
+            parse(&serde_json::to_vec(&json!({"type":"vertex","service_account":sa})).unwrap())
+                .unwrap_err();
         assert_eq!(err, FileError::Vertex(VertexError::BadKey));
         let mut sa = sa_json();
         sa.as_object_mut().unwrap().remove("project_id");
-        let err = parse(&serde_json::to_vec(&json!({"type":"vertex","service_account":sa})).unwrap())
-            .unwrap_err();
+        let err =
+            parse(&serde_json::to_vec(&json!({"type":"vertex","service_account":sa})).unwrap())
+                .unwrap_err();
         assert_eq!(err, field("project_id", "a Google Cloud project id"));
     }
 }

@@ -252,15 +252,17 @@ pub fn import(key_file: &[u8], prefix: &str) -> Result<Imported, ImportError> {
     } else {
         format!("vertex-{}-{project}.json", sanitize_file_part(prefix))
     };
-    let mut file = serde_json::json!({
-        "type": "vertex",
-        "service_account": sa,
-        "project_id": account.project_id,
-        "email": account.client_email,
-        "location": DEFAULT_LOCATION,
-    });
+    let mut file = serde_json::Map::new();
+    file.insert("type".into(), Value::from("vertex"));
+    file.insert("service_account".into(), sa);
+    file.insert(
+        "project_id".into(),
+        Value::from(account.project_id.as_str()),
+    );
+    file.insert("email".into(), Value::from(account.client_email.as_str()));
+    file.insert("location".into(), Value::from(DEFAULT_LOCATION));
     if !prefix.is_empty() {
-        file["prefix"] = Value::from(prefix);
+        file.insert("prefix".into(), Value::from(prefix));
     }
     let contents = serde_json::to_vec_pretty(&file).map_err(|_| ImportError::NotJson)?;
     Ok(Imported {
@@ -470,7 +472,10 @@ pub(crate) mod tests {
                 Err(VertexError::BadTokenAnswer)
             );
         }
-        let long = format!(r#"{{"error":"x","error_description":"{}"}}"#, "é".repeat(300));
+        let long = format!(
+            r#"{{"error":"x","error_description":"{}"}}"#,
+            "é".repeat(300)
+        );
         let Err(VertexError::Refused(text)) = parse_token_answer(false, long.as_bytes()) else {
             panic!("refused expected");
         };

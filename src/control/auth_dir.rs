@@ -32,7 +32,10 @@ pub fn load(dir: &str) -> Loaded {
     let entries = match store::read_auth_dir(Path::new(dir)) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            tracing::debug!(auth_dir = dir, "auth-dir does not exist: no credential files");
+            tracing::debug!(
+                auth_dir = dir,
+                "auth-dir does not exist: no credential files"
+            );
             return out;
         }
         Err(e) => {
@@ -116,7 +119,10 @@ mod tests {
             "vertex-proxy.json",
             json!({"type": "vertex", "service_account": sa_json(), "proxy_url": "ftp://u:pw@h"}),
         );
-        write("claude-x.json", json!({"type": "claude", "access_token": "sk-ant-secret"}));
+        write(
+            "claude-x.json",
+            json!({"type": "claude", "access_token": "sk-ant-secret"}),
+        );
         write("codex-x.json", json!({"type": "codex"}));
         write("claude-y.json", json!({"type": "claude"}));
         std::fs::write(dir.join("junk.json"), "{\"type\": \"vertex\", ").unwrap();
@@ -141,7 +147,9 @@ mod tests {
         let all = loaded.warnings.join("\n");
         assert!(!all.contains("PRIVATE") && !all.contains("secret") && !all.contains("pw"));
 
-        assert!(load(dir.join("missing").to_str().unwrap()).warnings.is_empty());
+        assert!(load(dir.join("missing").to_str().unwrap())
+            .warnings
+            .is_empty());
         assert!(load("").accounts.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }

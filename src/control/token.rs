@@ -86,7 +86,12 @@ impl Minter {
             .with_config()
             .limit(ANSWER_LIMIT)
             .read_to_vec()
-            .map_err(|e| fail(false, format!("reading the answer of {endpoint} failed: {e}")))?;
+            .map_err(|e| {
+                fail(
+                    false,
+                    format!("reading the answer of {endpoint} failed: {e}"),
+                )
+            })?;
         vertex::parse_token_answer(status.is_success(), &body).map_err(|e| {
             fail(
                 status.is_client_error(),

@@ -156,7 +156,11 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8], account: b
 mod tests {
     use super::*;
 
-    fn account<'a>(location: &'a str, base: &'a str, h: &'a BTreeMap<String, String>) -> Account<'a> {
+    fn account<'a>(
+        location: &'a str,
+        base: &'a str,
+        h: &'a BTreeMap<String, String>,
+    ) -> Account<'a> {
         Account {
             project: "proj-1",
             location,
@@ -216,9 +220,8 @@ mod tests {
             api_key: Secret::new("vk-1"),
             ..Default::default()
         };
-        let req =
-            build_api_key_request(&entry, "gemini-2.5-flash", Bytes::new(), Action::Generate)
-                .unwrap();
+        let req = build_api_key_request(&entry, "gemini-2.5-flash", Bytes::new(), Action::Generate)
+            .unwrap();
         assert_eq!(
             req.uri(),
             "https://aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash:generateContent"

@@ -250,7 +250,10 @@ impl Table {
         }
         for (entry, file) in files.iter().enumerate() {
             let defaults = vertex_default_models().iter().map(|m| (*m, ""));
-            let listed = file.models.iter().map(|m| (m.name.as_str(), m.alias.as_str()));
+            let listed = file
+                .models
+                .iter()
+                .map(|m| (m.name.as_str(), m.alias.as_str()));
             let models: Vec<(&str, &str)> = if file.models.is_empty() {
                 defaults.collect()
             } else {
@@ -753,7 +756,10 @@ pub(crate) mod tests {
                 .upstream_model,
             "gemini-2.5-flash"
         );
-        assert!(t.resolve("gemini-2.5-flash").is_some(), "served by vertex-a");
+        assert!(
+            t.resolve("gemini-2.5-flash").is_some(),
+            "served by vertex-a"
+        );
         let owner = t.listed().iter().find(|l| l.id == "fast").unwrap();
         assert_eq!(owner.owned_by, "vertex");
         assert_eq!(Provider::VertexAccount.format(), Format::Gemini);

@@ -209,10 +209,7 @@ fn lane(ask: &Ask<'_>, provider: Provider) -> Lane {
         (
             ClientApi::Gemini { json_array },
             Provider::Gemini | Provider::Vertex | Provider::VertexAccount,
-        ) if !json_array || !ask.stream || ask.count =>
-        {
-            Lane::Passthrough
-        }
+        ) if !json_array || !ask.stream || ask.count => Lane::Passthrough,
         (ClientApi::Responses, Provider::Codex) if ask.stream && !ask.count => Lane::Passthrough,
         _ => Lane::Translated,
     }
@@ -545,8 +542,7 @@ async fn generate<R: Runtime>(
                 // Same family: the body is the upstream's, with the client's model name back
                 // in place of the upstream one (Gemini answers carry no model field).
                 let gemini = slot.provider.format() == Format::Gemini;
-                let body = if !gemini && ask.model != slot.upstream_model
-                {
+                let body = if !gemini && ask.model != slot.upstream_model {
                     replace_model(&body, &ask.model).unwrap_or(body)
                 } else {
                     body

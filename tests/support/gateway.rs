@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 
 use cliproxy::config;
+use cliproxy::control::{self, Control};
 use cliproxy::server::{self, RuntimeKind};
-use cliproxy::snapshot;
 
 /// The runtime the integration suite runs on in this leg.
 pub fn test_runtime() -> RuntimeKind {
@@ -18,16 +18,22 @@ pub fn test_runtime() -> RuntimeKind {
     }
 }
 
-/// A running gateway; dropping it shuts it down.
+/// A running gateway (workers plus control thread); dropping it shuts both down.
 pub struct Gateway {
     handle: server::Handle,
+    _control: Control,
+    warnings: Vec<String>,
 }
 
 impl Gateway {
     /// Starts a gateway from YAML (host, port and the grace period are set by the harness).
+    /// Without an `auth-dir` key no credential files are loaded (never the user's own).
     pub fn start(yaml: &str) -> Gateway {
         let loaded = config::parse(yaml, "test.yaml").expect("test config parses");
         let mut cfg = loaded.config;
+        if !yaml.contains("auth-dir:") {
+            cfg.auth_dir = String::new();
+        }
         cfg.host = "127.0.0.1".into();
         cfg.port = 0;
         if cfg.workers == 0 {
@@ -37,17 +43,28 @@ impl Gateway {
         Self::start_config(cfg)
     }
 
-    /// Starts a gateway from a config value.
+    /// Starts a gateway from a config value: loads its `auth-dir`, starts the control thread
+    /// and the workers, as `main` does.
     pub fn start_config(cfg: config::Config) -> Gateway {
         let runtime = test_runtime();
-        let handle = server::start(snapshot::shared(cfg), runtime).expect("gateway starts");
+        let started = control::start(cfg).expect("control thread starts");
+        let handle = server::start(started.shared.clone(), runtime).expect("gateway starts");
         let forced_epoll = std::env::var("MONOIO_FORCE_LEGACY_DRIVER").is_ok_and(|v| v == "1");
         match runtime {
             RuntimeKind::Tokio => assert_eq!(handle.driver(), "tokio"),
             RuntimeKind::Monoio if forced_epoll => assert_eq!(handle.driver(), "epoll"),
             RuntimeKind::Monoio => assert!(["io_uring", "epoll"].contains(&handle.driver())),
         }
-        Gateway { handle }
+        Gateway {
+            handle,
+            _control: started.control,
+            warnings: started.warnings,
+        }
+    }
+
+    /// What startup said about the credential files in `auth-dir`.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Where the gateway listens.
