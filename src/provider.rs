@@ -39,6 +39,23 @@ fn json_post(
     Ok(req)
 }
 
+/// A JSON POST carrying a credential in header `auth` (marked sensitive), with the credential's
+/// extra `headers` applied last.
+fn authed_post(
+    url: &str,
+    body: Bytes,
+    stream: bool,
+    auth: (HeaderName, &str),
+    headers: &BTreeMap<String, String>,
+    who: &str,
+) -> Result<http::Request<Bytes>, Error> {
+    let mut req = json_post(url, body, stream, who)?;
+    let h = req.headers_mut();
+    h.insert(auth.0, secret_header(auth.1, who)?);
+    apply_headers(h, headers, who)?;
+    Ok(req)
+}
+
 /// A header value carrying a credential: marked sensitive so it is never printed.
 fn secret_header(value: &str, who: &str) -> Result<HeaderValue, Error> {
     let mut v = HeaderValue::try_from(value)

@@ -91,19 +91,19 @@ fn write_new_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn tempdir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!(
-            "cliproxy-store-{tag}-{}-{}",
+    /// A fresh path under the system temp dir (not created).
+    pub(crate) fn tempdir(tag: &str) -> PathBuf {
+        std::env::temp_dir().join(format!(
+            "cliproxy-{tag}-{}-{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_nanos()
-        ));
-        d
+        ))
     }
 
     #[test]

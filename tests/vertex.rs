@@ -126,19 +126,6 @@ fn vertex_mock() -> MockUpstream {
     })
 }
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "cliproxy-vertex-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn service_account(token_uri: &str) -> Value {
     json!({
         "type": "service_account",
@@ -154,7 +141,7 @@ fn service_account(token_uri: &str) -> Value {
 /// An `auth-dir` holding one Vertex credential whose requests go to `vertex` and whose
 /// tokens come from `tokens`, plus `extra` fields in the file.
 fn auth_dir(tokens: &TokenEndpoint, vertex: &MockUpstream, extra: Value) -> PathBuf {
-    let dir = tempdir();
+    let dir = support::tempdir();
     let mut file = json!({
         "type": "vertex",
         "service_account": service_account(&tokens.url()),
@@ -179,6 +166,23 @@ fn gateway(dir: &Path, extra: &str) -> Gateway {
     ))
 }
 
+/// POSTs JSON `body` to `path` with the client key.
+async fn post(gw: &Gateway, path: &str, body: impl Into<bytes::Bytes>) -> client::Response {
+    client::send(gw.addr(), "POST", path, &[AUTH, JSON_CT], body)
+        .await
+        .unwrap()
+}
+
+/// A Gemini `generateContent` call for `gemini-2.5-pro`.
+async fn generate(gw: &Gateway) -> client::Response {
+    post(
+        gw,
+        "/v1beta/models/gemini-2.5-pro:generateContent",
+        gemini_body(),
+    )
+    .await
+}
+
 const PROJECT_PATH: &str =
     "/v1/projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.5-pro";
 
@@ -196,15 +200,7 @@ async fn service_account_generate_stream_and_count_use_the_project_url_and_a_min
     let gw = gateway(&dir, "");
     assert!(gw.warnings().is_empty(), "{:?}", gw.warnings());
 
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1beta/models/gemini-2.5-pro:generateContent",
-        &[AUTH, JSON_CT],
-        gemini_body(),
-    )
-    .await
-    .unwrap();
+    let r = generate(&gw).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         r.json()["candidates"][0]["content"]["parts"][0]["text"],
@@ -212,15 +208,12 @@ async fn service_account_generate_stream_and_count_use_the_project_url_and_a_min
          who found a magic backpack."
     );
 
-    let r = client::send(
-        gw.addr(),
-        "POST",
+    let r = post(
+        &gw,
         "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
-        &[AUTH, JSON_CT],
         gemini_body(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some("text/event-stream"));
     let frames = client::sse_data_frames(&r.body);
@@ -231,15 +224,12 @@ async fn service_account_generate_stream_and_count_use_the_project_url_and_a_min
     let count = json!({"generateContentRequest": {"model": "models/gemini-2.5-pro",
         "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
         "generationConfig": {"temperature": 1}}});
-    let r = client::send(
-        gw.addr(),
-        "POST",
+    let r = post(
+        &gw,
         "/v1beta/models/gemini-2.5-pro:countTokens",
-        &[AUTH, JSON_CT],
         count.to_string(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["totalTokens"], 7);
 
@@ -289,15 +279,7 @@ async fn an_openai_chat_client_is_translated_to_vertex_and_back() {
     let body = json!({"model": "gcp/gemini-2.5-pro", "messages": [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Tell me a story"}]});
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1/chat/completions",
-        &[AUTH, JSON_CT],
-        body.to_string(),
-    )
-    .await
-    .unwrap();
+    let r = post(&gw, "/v1/chat/completions", body.to_string()).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
     assert_eq!(v["model"], "gcp/gemini-2.5-pro");
@@ -309,15 +291,7 @@ async fn an_openai_chat_client_is_translated_to_vertex_and_back() {
 
     let stream = json!({"model": "gemini-2.5-pro", "stream": true,
                         "messages": [{"role": "user", "content": "Tell me a story"}]});
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1/chat/completions",
-        &[AUTH, JSON_CT],
-        stream.to_string(),
-    )
-    .await
-    .unwrap();
+    let r = post(&gw, "/v1/chat/completions", stream.to_string()).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let text: String = client::sse_data_frames(&r.body)
         .iter()
@@ -363,27 +337,11 @@ vertex-api-key:
 "#,
         base = vertex.base_url()
     ));
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1beta/models/vflash:generateContent",
-        &[AUTH, JSON_CT],
-        gemini_body(),
-    )
-    .await
-    .unwrap();
+    let r = post(&gw, "/v1beta/models/vflash:generateContent", gemini_body()).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let body = json!({"model": "vflash", "max_tokens": 64,
                       "messages": [{"role": "user", "content": "hi"}]});
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1/messages",
-        &[AUTH, JSON_CT],
-        body.to_string(),
-    )
-    .await
-    .unwrap();
+    let r = post(&gw, "/v1/messages", body.to_string()).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["type"], "message");
     assert_eq!(r.json()["model"], "vflash");
@@ -418,15 +376,7 @@ async fn a_token_is_renewed_before_it_expires() {
     // The endpoint has been asked; requests switch to the new token once it is published.
     let mut used = Vec::new();
     for _ in 0..500 {
-        let r = client::send(
-            gw.addr(),
-            "POST",
-            "/v1beta/models/gemini-2.5-pro:generateContent",
-            &[AUTH, JSON_CT],
-            gemini_body(),
-        )
-        .await
-        .unwrap();
+        let r = generate(&gw).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let last = vertex.requests().last().unwrap().clone();
         used.push(last.header("authorization").unwrap().to_owned());
@@ -470,15 +420,7 @@ async fn a_refused_token_is_refreshed_and_the_request_retried_once() {
     });
     let dir = auth_dir(&tokens, &vertex, json!({}));
     let gw = gateway(&dir, "");
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1beta/models/gemini-2.5-pro:generateContent",
-        &[AUTH, JSON_CT],
-        gemini_body(),
-    )
-    .await
-    .unwrap();
+    let r = generate(&gw).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let auths: Vec<_> = vertex
         .requests()
@@ -502,15 +444,7 @@ async fn a_token_refused_twice_is_refreshed_only_once_and_the_401_reaches_the_cl
     });
     let dir = auth_dir(&tokens, &vertex, json!({}));
     let gw = gateway(&dir, "");
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1beta/models/gemini-2.5-pro:generateContent",
-        &[AUTH, JSON_CT],
-        gemini_body(),
-    )
-    .await
-    .unwrap();
+    let r = generate(&gw).await;
     assert_eq!(r.status, 401, "{}", r.text());
     assert_eq!(r.json()["error"]["status"], "UNAUTHENTICATED");
     assert_eq!(vertex.calls(), 2);
@@ -523,7 +457,7 @@ async fn a_token_refused_twice_is_refreshed_only_once_and_the_401_reaches_the_cl
 async fn a_rejected_assertion_fails_over_and_never_leaks_key_material() {
     let tokens = TokenEndpoint::start(|_| 3600);
     let vertex = vertex_mock();
-    let dir = tempdir();
+    let dir = support::tempdir();
     // Signed with the right key but sent to a path the token endpoint refuses.
     let file = json!({"type": "vertex", "base_url": vertex.base_url(),
         "service_account": service_account(&format!("{}/wrong", tokens.mock.base_url())),
@@ -543,15 +477,7 @@ async fn a_rejected_assertion_fails_over_and_never_leaks_key_material() {
             "auth-dir: 1 credential file(s) of types not supported yet are ignored: claude (1)",
         ]
     );
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1beta/models/gemini-2.5-pro:generateContent",
-        &[AUTH, JSON_CT],
-        gemini_body(),
-    )
-    .await
-    .unwrap();
+    let r = generate(&gw).await;
     assert_eq!(r.status, 502, "{}", r.text());
     let text = r.text();
     assert!(text.contains("vertex-bad.json"), "{text}");
@@ -565,7 +491,7 @@ async fn a_rejected_assertion_fails_over_and_never_leaks_key_material() {
 async fn vertex_import_writes_a_private_auth_file_the_gateway_then_serves() {
     let tokens = TokenEndpoint::start(|_| 3600);
     let vertex = vertex_mock();
-    let dir = tempdir();
+    let dir = support::tempdir();
     let auth = dir.join("auths");
     let config = dir.join("config.yaml");
     std::fs::write(&config, format!("auth-dir: {}\n", auth.display())).unwrap();
@@ -607,15 +533,12 @@ async fn vertex_import_writes_a_private_auth_file_the_gateway_then_serves() {
     v["base_url"] = json!(vertex.base_url());
     std::fs::write(&written, serde_json::to_vec(&v).unwrap()).unwrap();
     let gw = gateway(&auth, "");
-    let r = client::send(
-        gw.addr(),
-        "POST",
+    let r = post(
+        &gw,
         "/v1beta/models/team/gemini-2.5-flash:generateContent",
-        &[AUTH, JSON_CT],
         gemini_body(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         vertex.requests()[0].path,

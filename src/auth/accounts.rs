@@ -101,6 +101,16 @@ pub struct RefreshError {
     pub message: String,
 }
 
+impl RefreshError {
+    /// A failure that may pass (network, timeout, the loop being busy or gone).
+    pub fn transient(message: impl Into<String>) -> RefreshError {
+        RefreshError {
+            refused: false,
+            message: message.into(),
+        }
+    }
+}
+
 /// A message to the control thread's refresh loop.
 #[derive(Debug)]
 pub enum Request {

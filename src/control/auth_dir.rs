@@ -85,14 +85,7 @@ mod tests {
 
     #[test]
     fn loads_vertex_files_and_reports_the_rest_without_key_material() {
-        let dir = std::env::temp_dir().join(format!(
-            "cliproxy-authdir-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
+        let dir = crate::store::tests::tempdir("authdir");
         std::fs::create_dir_all(&dir).unwrap();
         let write = |name: &str, v: serde_json::Value| {
             std::fs::write(dir.join(name), serde_json::to_vec(&v).unwrap()).unwrap();

@@ -47,19 +47,17 @@ pub fn run(
         };
         let (Some(account), Some((schedule, last))) = (accounts.get(index), state.get_mut(index))
         else {
-            let _ = reply.send(Err(RefreshError {
-                refused: false,
-                message: format!("no credential #{index}"),
-            }));
+            let _ = reply.send(Err(RefreshError::transient(format!(
+                "no credential #{index}"
+            ))));
             continue;
         };
         let now = Instant::now();
         let answer = if account.generation() > stale && account.token(now).is_some() {
             Ok(())
         } else if !schedule.may_try_now(now) {
-            Err(last.clone().unwrap_or_else(|| RefreshError {
-                refused: false,
-                message: format!("{}: token refresh failed recently", account.name),
+            Err(last.clone().unwrap_or_else(|| {
+                RefreshError::transient(format!("{}: token refresh failed recently", account.name))
             }))
         } else {
             refresh(account, schedule, last, &mut mint)
@@ -121,21 +119,28 @@ mod tests {
         })
     }
 
+    /// Runs the loop over one credential on its own thread; `mint` gets the call number.
+    fn spawn(
+        mint: impl Fn(usize, &Account) -> Result<Minted, RefreshError> + Send + 'static,
+    ) -> (Arc<Accounts>, Arc<AtomicUsize>, std::thread::JoinHandle<()>) {
+        let (accounts, rx) = Accounts::new(vec![account("a.json")]);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (counter, loop_accounts) = (calls.clone(), accounts.clone());
+        let t = std::thread::spawn(move || {
+            run(&loop_accounts, &rx, |a| {
+                mint(counter.fetch_add(1, Ordering::SeqCst) + 1, a)
+            })
+        });
+        (accounts, calls, t)
+    }
+
     fn ask(accounts: &Accounts, stale: u64) -> Result<(), RefreshError> {
         accounts.request_refresh(0, stale).unwrap().recv().unwrap()
     }
 
     #[test]
     fn mints_at_start_and_refreshes_once_per_stale_generation() {
-        let (accounts, rx) = Accounts::new(vec![account("a.json")]);
-        let calls = Arc::new(AtomicUsize::new(0));
-        let counter = calls.clone();
-        let loop_accounts = accounts.clone();
-        let t = std::thread::spawn(move || {
-            run(&loop_accounts, &rx, |_| {
-                minted(counter.fetch_add(1, Ordering::SeqCst) + 1)
-            })
-        });
+        let (accounts, calls, t) = spawn(|n, _| minted(n));
         // Token 1 is minted at start; asking with "I saw none" needs no new request.
         assert_eq!(ask(&accounts, 0), Ok(()));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -159,17 +164,10 @@ mod tests {
 
     #[test]
     fn a_failed_refresh_is_not_retried_on_demand_right_away() {
-        let (accounts, rx) = Accounts::new(vec![account("a.json")]);
-        let calls = Arc::new(AtomicUsize::new(0));
-        let counter = calls.clone();
-        let loop_accounts = accounts.clone();
-        let t = std::thread::spawn(move || {
-            run(&loop_accounts, &rx, |a| {
-                counter.fetch_add(1, Ordering::SeqCst);
-                Err(RefreshError {
-                    refused: true,
-                    message: format!("{}: invalid_grant", a.name),
-                })
+        let (accounts, calls, t) = spawn(|_, a| {
+            Err(RefreshError {
+                refused: true,
+                message: format!("{}: invalid_grant", a.name),
             })
         });
         let err = ask(&accounts, 0).unwrap_err();

@@ -12,11 +12,11 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use http::header::{HeaderName, AUTHORIZATION};
+use http::header::AUTHORIZATION;
 use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
-use super::gemini::Action;
+use super::gemini::{Action, X_GOOG_API_KEY};
 use crate::config::{ProviderKey, Secret};
 use crate::error::{Error, Kind};
 use crate::route::{self, Outcome};
@@ -89,17 +89,18 @@ pub fn build_api_key_request(
     body: Bytes,
     action: Action,
 ) -> Result<http::Request<Bytes>, Error> {
-    let who = "vertex-api-key entry";
     check_model(model)?;
     let url = api_key_url(entry, model, action);
-    let mut req = super::json_post(&url, body, action == Action::Stream, who)?;
-    let h = req.headers_mut();
-    h.insert(
-        HeaderName::from_static("x-goog-api-key"),
-        super::secret_header(entry.api_key.expose(), who)?,
-    );
-    super::apply_headers(h, &entry.headers, who)?;
-    Ok(req)
+    let key = (X_GOOG_API_KEY, entry.api_key.expose());
+    let stream = action == Action::Stream;
+    super::authed_post(
+        &url,
+        body,
+        stream,
+        key,
+        &entry.headers,
+        "vertex-api-key entry",
+    )
 }
 
 /// Builds the request for a service account holding the access token `token`.
@@ -110,17 +111,19 @@ pub fn build_account_request(
     body: Bytes,
     action: Action,
 ) -> Result<http::Request<Bytes>, Error> {
-    let who = "vertex credential";
     check_model(model)?;
     let url = account_url(account, model, action);
-    let mut req = super::json_post(&url, body, action == Action::Stream, who)?;
-    let h = req.headers_mut();
-    h.insert(
-        AUTHORIZATION,
-        super::secret_header(&format!("Bearer {}", token.expose()), who)?,
-    );
-    super::apply_headers(h, account.headers, who)?;
-    Ok(req)
+    let bearer = format!("Bearer {}", token.expose());
+    let stream = action == Action::Stream;
+    let auth = (AUTHORIZATION, bearer.as_str());
+    super::authed_post(
+        &url,
+        body,
+        stream,
+        auth,
+        account.headers,
+        "vertex credential",
+    )
 }
 
 /// A Gemini `countTokens` body as Vertex takes it: AI Studio's `generateContentRequest` wrapper

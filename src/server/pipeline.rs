@@ -18,7 +18,7 @@ use super::body::{Body, ChatRelay, RawRelay, RequestLog, TranslateRelay};
 use super::conn::{ConnState, InFlight};
 use super::models;
 use super::Shutdown;
-use crate::auth::accounts::{RefreshError, Token};
+use crate::auth::accounts::Token;
 use crate::auth::{self, Verdict};
 use crate::config::OpenAiCompatibility;
 use crate::error::{Error, Kind};
@@ -32,6 +32,7 @@ use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
 use crate::translate::{self, count, payload, ClientApi};
 use crate::upstream::proxy::{self, Proxy};
 use crate::upstream::{self, Runtime, UpstreamError};
+use token::{account_token, refresh_token, token_error};
 
 /// Everything one core needs to serve requests. Owned by that core only.
 pub struct Worker<R: Runtime> {
@@ -92,6 +93,8 @@ pub async fn handle<R: Runtime>(
     resp.body_mut().attach(guard);
     Ok(resp)
 }
+
+mod token;
 
 type Failure = (Format, Error);
 
@@ -624,63 +627,6 @@ fn family(p: Provider) -> ir::Family {
         Provider::Gemini | Provider::Vertex | Provider::VertexAccount => ir::Family::Gemini,
         Provider::Codex => ir::Family::Responses,
     }
-}
-
-/// How long a request waits for the control thread to mint a token.
-const TOKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(45);
-
-/// The access token for the service account at `index`: the published one, or a new one from
-/// the control thread when there is none yet or it expired. The wait does not block the core.
-async fn account_token<R: Runtime>(
-    w: &Worker<R>,
-    snap: &Snapshot,
-    index: usize,
-) -> Result<Arc<Token>, RefreshError> {
-    let missing = |what: &str| RefreshError {
-        refused: false,
-        message: what.to_owned(),
-    };
-    let account = snap
-        .accounts
-        .get(index)
-        .ok_or_else(|| missing("routing table out of date"))?;
-    if let Some(t) = account.token(Instant::now()) {
-        return Ok(t);
-    }
-    refresh_token(w, snap, index, account.generation()).await?;
-    account
-        .token(Instant::now())
-        .ok_or_else(|| missing("the new access token is already expired"))
-}
-
-/// Asks the control thread for a token newer than generation `stale` and waits for it.
-async fn refresh_token<R: Runtime>(
-    w: &Worker<R>,
-    snap: &Snapshot,
-    index: usize,
-    stale: u64,
-) -> Result<(), RefreshError> {
-    let failed = |what: &str| RefreshError {
-        refused: false,
-        message: what.to_owned(),
-    };
-    let answer = snap
-        .accounts
-        .request_refresh(index, stale)
-        .ok_or_else(|| failed("the token refresh loop is not running"))?;
-    match upstream::timeout(&w.rt, Some(TOKEN_WAIT), answer.recv_async()).await {
-        Some(Ok(result)) => result,
-        Some(Err(_)) => Err(failed("the token refresh loop stopped")),
-        None => Err(failed("no access token in time")),
-    }
-}
-
-/// What the client hears when a service account has no token; the control thread's log says why.
-fn token_error(label: &str) -> Error {
-    Error::new(
-        Kind::UpstreamUnavailable,
-        format!("no access token could be obtained for Vertex credential {label}"),
-    )
 }
 
 /// The payload-rule protocol name CLIProxyAPI uses for each family.
