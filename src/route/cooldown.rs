@@ -325,6 +325,7 @@ mod tests {
             priority: 0,
             model: "m".into(),
             label: "e[0]".into(),
+            no_cooling: false,
         };
         assert_eq!(c.view(id(0), &info, t0).unwrap().reason, Reason::NotFound);
     }
@@ -382,6 +383,7 @@ mod tests {
             priority: 0,
             model: "gpt-4o".into(),
             label: "or[1]".into(),
+            no_cooling: false,
         };
         assert!(c.view(id(1), &info, t0).is_none());
         c.fail(id(1), Reason::RateLimited, Penalty::Backoff, t0, wall);

@@ -166,8 +166,9 @@ impl<'a> Failover<'a> {
     }
 
     /// Reports that `slot` failed with `outcome` at `now` (wall time `wall`); returns the
-    /// cooldown applied. With cooling disabled nothing is recorded, but a 429 that named its
-    /// reset time still lets the loop wait that long (as CLIProxyAPI does).
+    /// cooldown applied. With cooling disabled (globally, or for this credential) nothing is
+    /// recorded, but a 429 that named its reset time still lets the loop wait that long (as
+    /// CLIProxyAPI does).
     pub fn failed(
         &mut self,
         slot: SlotId,
@@ -182,7 +183,8 @@ impl<'a> Failover<'a> {
             // accounts); a refusal that reaches this point is treated as any other 401.
             Outcome::Refresh => (Reason::Unauthorized, Penalty::For(AUTH_COOLDOWN)),
         };
-        if self.policy.cooling {
+        let credential_cools = self.table.slot(slot).is_none_or(|s| !s.no_cooling);
+        if self.policy.cooling && credential_cools {
             return self
                 .table
                 .cooldowns()
@@ -283,6 +285,33 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_credential_with_cooling_disabled_is_never_cooled() {
+        use crate::route::FileCredential;
+        let models = [crate::config::ModelAlias {
+            name: "m".into(),
+            ..Default::default()
+        }];
+        let file = |label, no_cooling| FileCredential {
+            provider: crate::route::Provider::VertexAccount,
+            label,
+            prefix: "",
+            priority: 0,
+            models: &models,
+            no_cooling,
+        };
+        let files = [file("keep.json", true), file("cool.json", false)];
+        let t = Table::build_with(&Config::default(), &files, Instant::now());
+        let route = t.resolve("m").unwrap();
+        let mut f = Failover::new(&t, route, policy(), 0, None);
+        let now = Instant::now();
+        let [keep, cool] = [route.slots()[0], route.slots()[1]];
+        assert_eq!(f.failed(keep, &rate_limited(60), now, WALL), None);
+        assert!(f.failed(cool, &rate_limited(60), now, WALL).is_some());
+        assert!(!t.cooldowns().is_cooling(keep, now));
+        assert!(t.cooldowns().is_cooling(cool, now));
     }
 
     #[test]

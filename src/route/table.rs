@@ -72,6 +72,8 @@ pub struct FileCredential<'a> {
     pub priority: i32,
     /// `models` of the file; empty means the provider's default list.
     pub models: &'a [ModelAlias],
+    /// `disable_cooling` of the file.
+    pub no_cooling: bool,
 }
 
 /// The models a Vertex service account serves when its file lists none: current Gemini models
@@ -103,6 +105,8 @@ pub struct Slot {
     pub model: String,
     /// A label naming the credential without revealing it: `entry-name[key index]`.
     pub label: String,
+    /// The credential asks never to be cooled down (`disable_cooling` in its file).
+    pub no_cooling: bool,
 }
 
 /// Every slot serving one client-visible model id, highest priority tier first and in config
@@ -202,6 +206,7 @@ impl Table {
                         priority: compat.priority,
                         model: String::new(),
                         label,
+                        no_cooling: false,
                     };
                     b.register(slot, &m.name, &m.alias, &compat.prefix, &compat.name);
                 }
@@ -244,6 +249,7 @@ impl Table {
                     priority,
                     model: String::new(),
                     label: format!("{owner}-api-key[{entry}]"),
+                    no_cooling: false,
                 };
                 b.register(slot, &m.name, &m.alias, prefix, owner);
             }
@@ -268,6 +274,7 @@ impl Table {
                     priority: file.priority,
                     model: String::new(),
                     label: file.label.to_owned(),
+                    no_cooling: file.no_cooling,
                 };
                 let owner = provider_owner(file.provider);
                 b.register(slot, name, alias, file.prefix, owner);
@@ -711,6 +718,7 @@ pub(crate) mod tests {
                 prefix: "team",
                 priority: 2,
                 models: &[],
+                no_cooling: false,
             },
             FileCredential {
                 provider: Provider::VertexAccount,
@@ -718,6 +726,7 @@ pub(crate) mod tests {
                 prefix: "",
                 priority: 0,
                 models: &listed,
+                no_cooling: true,
             },
         ];
         let t = Table::build_with(&cfg, &files, Instant::now());
