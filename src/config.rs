@@ -60,11 +60,7 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "streaming.bootstrap-retries",
     "antigravity-signature-cache-enabled",
     "antigravity-signature-bypass-strict",
-    "gemini-api-key.excluded-models",
-    "codex-api-key.excluded-models",
     "codex-api-key.websockets",
-    "claude-api-key.excluded-models",
-    "vertex-api-key.excluded-models",
     "claude-api-key.cloak",
     "claude-api-key.experimental-cch-signing",
     "claude-header-defaults",
@@ -73,6 +69,20 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "ampcode",
     "oauth-model-alias",
     "oauth-excluded-models",
+];
+
+/// The channels `oauth-model-alias` and `oauth-excluded-models` are keyed by: the OAuth and
+/// service-account credential kinds, as CLIProxyAPI names them.
+pub const OAUTH_CHANNELS: &[&str] = &[
+    "gemini-cli",
+    "vertex",
+    "aistudio",
+    "antigravity",
+    "claude",
+    "codex",
+    "qwen",
+    "iflow",
+    "kimi",
 ];
 
 /// The whole config file. Keys are CLIProxyAPI v6.9.25's, spelled the same, plus
@@ -163,10 +173,14 @@ pub struct Config {
     pub vertex_api_key: Vec<ProviderKey>,
     /// `ampcode`: Amp CLI integration.
     pub ampcode: Ampcode,
-    /// `oauth-model-alias`: per OAuth channel (gemini-cli, vertex, aistudio, antigravity,
-    /// claude, codex, qwen, iflow, kimi), model renames; channel names stored lower-case.
+    /// `oauth-model-alias`: per OAuth channel ([`OAUTH_CHANNELS`]), model renames for
+    /// credentials without a config entry (not API keys, which alias through `models:`).
+    /// Validated: names and aliases required and trimmed, unknown channels, aliases equal to
+    /// their name and repeated aliases dropped with a warning; channel names lower-case.
     pub oauth_model_alias: BTreeMap<String, Vec<OAuthModelAlias>>,
-    /// `oauth-excluded-models`: per OAuth provider, model patterns to hide; stored lower-case.
+    /// `oauth-excluded-models`: per OAuth channel ([`OAUTH_CHANNELS`]), model patterns to
+    /// hide from credentials without a config entry; unknown channels dropped with a warning;
+    /// stored lower-case.
     pub oauth_excluded_models: BTreeMap<String, Vec<String>>,
     /// `payload`: edits to upstream request bodies.
     pub payload: Payload,

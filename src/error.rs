@@ -192,14 +192,23 @@ fn ceil_secs(d: Duration) -> u64 {
     d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
 }
 
-/// Formats a wall-clock time as RFC 3339 UTC with whole seconds.
-fn rfc3339(t: SystemTime) -> String {
+/// Formats a wall-clock time as RFC 3339 UTC with whole seconds (`2026-06-09T00:00:00Z`).
+pub fn rfc3339(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = secs / 86_400;
+    let mut out = String::with_capacity(20);
+    // Writing to a String cannot fail.
+    let _ = write_utc_second(&mut out, secs);
+    out.push('Z');
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` (UTC, no zone suffix) for seconds since the Unix epoch.
+pub(crate) fn write_utc_second(out: &mut impl std::fmt::Write, secs: u64) -> std::fmt::Result {
+    let (y, m, d) = civil_from_days(secs / 86_400);
     let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+    write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         rem / 60 % 60,
         rem % 60
@@ -207,7 +216,7 @@ fn rfc3339(t: SystemTime) -> String {
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day); H. Hinnant's algorithm.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z % 146_097;

@@ -10,6 +10,7 @@ pub mod config;
 pub mod control;
 pub mod error;
 pub mod ir;
+pub mod logline;
 pub mod protocol;
 pub mod provider;
 pub mod route;

@@ -150,12 +150,9 @@ fn init_logging(debug: bool, sink: LogSink) {
     let default = if debug { "debug" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // Colours only on a terminal: log files and journald get plain text.
-    let ansi = io::IsTerminal::is_terminal(&io::stdout());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(ansi)
+        .event_format(cliproxy::logline::LineFormat)
         .with_writer(sink)
         .init();
 }
@@ -198,35 +195,6 @@ fn run(args: Args) -> anyhow::Result<()> {
     init_logging(cfg.debug, sink.clone());
     for w in &loaded.warnings {
         tracing::warn!("{w}");
-    }
-    let unlisted = cfg
-        .claude_api_key
-        .iter()
-        .map(|k| ("claude-api-key", k.models.is_empty()))
-        .chain(
-            cfg.gemini_api_key
-                .iter()
-                .map(|k| ("gemini-api-key", k.models.is_empty())),
-        )
-        .chain(
-            cfg.codex_api_key
-                .iter()
-                .map(|k| ("codex-api-key", k.models.is_empty())),
-        )
-        .chain(
-            cfg.vertex_api_key
-                .iter()
-                .map(|k| ("vertex-api-key", k.models.is_empty())),
-        )
-        .filter(|(_, empty)| *empty)
-        .map(|(list, _)| list)
-        .collect::<Vec<_>>();
-    if !unlisted.is_empty() {
-        tracing::warn!(
-            "{} entries without `models:` serve nothing yet: list the models each key serves \
-             (the built-in model catalogue is not in this build)",
-            unlisted.join(", ")
-        );
     }
     if cfg.api_keys.iter().all(|k| k.expose().is_empty()) {
         tracing::warn!(

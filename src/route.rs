@@ -1,11 +1,15 @@
-//! Routing: the endpoint table, the model table (client-visible model id → credential slots),
-//! credential selection, cooldowns, upstream-failure classification, failover and session
-//! affinity. Pure: no I/O, never names a runtime; time is always passed in (`now: Instant`).
+//! Routing: the endpoint table, the built-in model catalogue, which models each credential
+//! offers (exclusions, OAuth aliases), the model table (client-visible model id → credential
+//! slots, `auto`), credential selection, cooldowns, upstream-failure classification, failover
+//! and session affinity. Pure: no I/O, never names a runtime; time is always passed in (`now: Instant`).
 
 mod affinity;
+pub mod catalogue;
 pub mod classify;
 mod cooldown;
 mod failover;
+pub mod pattern;
+pub mod registry;
 mod select;
 mod table;
 
@@ -18,9 +22,11 @@ pub use classify::{Outcome, Penalty, Reason};
 pub use cooldown::{CooldownView, Cooldowns};
 pub use failover::{Exhausted, Failover, Policy, Step};
 pub use select::{pick, Cursors, Tried};
-pub use table::{
-    vertex_default_models, FileCredential, Listed, Provider, Route, Slot, SlotId, Table,
-};
+pub use table::{FileCredential, Listed, Provider, Route, Slot, SlotId, Table};
+
+/// The model name that stands for "the newest model available now" ([`Table::auto`]), unless
+/// a configured model is itself called `auto`. A thinking suffix carries over: `auto(high)`.
+pub const AUTO: &str = "auto";
 
 /// What a request asks the gateway to do, decided from method and path alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -54,7 +54,8 @@ impl Snapshot {
                 prefix: &a.file.common.prefix,
                 priority: a.file.common.priority,
                 models: &a.file.common.models,
-                no_cooling: a.file.common.disable_cooling,
+                excluded: &a.file.common.excluded_models,
+                disable_cooling: a.file.common.disable_cooling,
             })
             .collect();
         let routes = route::Table::build_with(&config, &files, Instant::now());

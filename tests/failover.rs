@@ -274,6 +274,40 @@ async fn disable_cooling_keeps_hitting_the_failing_key() {
 }
 
 #[tokio::test]
+async fn a_credentials_own_disable_cooling_overrides_the_global_setting() {
+    // `flaky` (key f1) always answers 429 and is tried first; `steady` (key s1) answers.
+    let mock = MockUpstream::start(|r| match key(r) {
+        "f1" => rate_limited(None),
+        _ => ok(),
+    });
+    let entries = |flaky_cooling: &str| {
+        format!(
+            "  - name: flaky\n    base-url: {base}/v1\n    disable-cooling: {flaky_cooling}\n    api-key-entries: [{{api-key: f1}}]\n    models: [{{name: openai/gpt-4o, alias: gpt-4o}}]\n  - name: steady\n    base-url: {base}/v1\n    api-key-entries: [{{api-key: s1}}]\n    models: [{{name: openai/gpt-4o, alias: gpt-4o}}]\n",
+            base = mock.base_url()
+        )
+    };
+    let fill_first = "routing:\n  strategy: fill-first\n";
+
+    // Cooling is on, but `flaky` opts out: every request tries it, then fails over.
+    let gw = gateway(&[entries("true")], fill_first);
+    for _ in 0..4 {
+        assert_eq!(chat(&gw, chat_body(false)).await.status, 200);
+    }
+    assert_eq!((calls(&mock, "f1"), calls(&mock, "s1")), (4, 4));
+    drop(gw);
+
+    // Cooling is off, but `flaky` opts in: its first 429 cools it down.
+    let gw = gateway(
+        &[entries("false")],
+        &format!("disable-cooling: true\n{fill_first}"),
+    );
+    for _ in 0..4 {
+        assert_eq!(chat(&gw, chat_body(false)).await.status, 200);
+    }
+    assert_eq!((calls(&mock, "f1"), calls(&mock, "s1")), (5, 8));
+}
+
+#[tokio::test]
 async fn a_short_retry_after_is_waited_out_within_max_retry_interval() {
     let n = Arc::new(AtomicUsize::new(0));
     let seen = n.clone();

@@ -25,8 +25,9 @@ pub struct Common {
     /// `excluded_models` / `excluded-models`: model patterns this credential must not serve,
     /// trimmed and lower-case. Stored; matching is routing's job.
     pub excluded_models: Vec<String>,
-    /// `disable_cooling`: never put this credential on cooldown.
-    pub disable_cooling: bool,
+    /// `disable_cooling`: `Some(true)` never cools this credential down, `Some(false)` does even
+    /// under a global `disable-cooling: true`, `None` follows the global setting.
+    pub disable_cooling: Option<bool>,
     /// `base_url`: endpoint override (tests, private endpoints); empty = the provider's own.
     pub base_url: String,
     /// `models` (cliproxy): the upstream models this credential serves, with optional aliases;
@@ -216,7 +217,10 @@ fn common(obj: &Map<String, Value>) -> Result<Common, FileError> {
         priority,
         headers,
         excluded_models,
-        disable_cooling: flag(obj, "disable_cooling")?,
+        disable_cooling: match obj.get("disable_cooling") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(flag(obj, "disable_cooling")?),
+        },
         base_url: base_url.trim_end_matches('/').to_owned(),
         models: models(obj)?,
     })
@@ -332,7 +336,7 @@ mod tests {
         assert_eq!(c.priority, 3);
         assert_eq!(c.headers, BTreeMap::from([("X-A".into(), "1".into())]));
         assert_eq!(c.excluded_models, ["gemini-1*"]);
-        assert!(c.disable_cooling);
+        assert_eq!(c.disable_cooling, Some(true));
         assert_eq!(c.base_url, "http://127.0.0.1:5");
         let models: Vec<_> = c
             .models

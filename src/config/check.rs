@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::Value as Json;
 
 use super::tree::{child_index, child_key};
-use super::{Config, ModelAlias, MIN_HEADER_BYTES};
+use super::{Config, ModelAlias, MIN_HEADER_BYTES, OAUTH_CHANNELS};
 
 /// A rule violation: startup stops.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,13 +118,86 @@ pub(super) fn check(config: &mut Config) -> Result<Vec<Note>, Invalid> {
         false,
     )?;
     check_payload(config)?;
-    config.oauth_model_alias = lower_keys(std::mem::take(&mut config.oauth_model_alias));
-    config.oauth_excluded_models = lower_keys(std::mem::take(&mut config.oauth_excluded_models));
+    check_oauth_model_alias(config, &mut notes)?;
+    config.oauth_excluded_models = known_channels(
+        "oauth-excluded-models",
+        std::mem::take(&mut config.oauth_excluded_models),
+        &mut notes,
+    );
     config
         .oauth_excluded_models
         .values_mut()
         .for_each(normalize_patterns);
     Ok(notes)
+}
+
+/// Keeps the entries of `map` whose key names an OAuth channel, keyed lower-case (entries
+/// whose keys differ only in case are joined); a note names each other key.
+fn known_channels<T>(
+    section: &str,
+    map: BTreeMap<String, Vec<T>>,
+    notes: &mut Vec<Note>,
+) -> BTreeMap<String, Vec<T>> {
+    let mut out: BTreeMap<String, Vec<T>> = BTreeMap::new();
+    for (key, list) in map {
+        let channel = key.trim().to_lowercase();
+        if OAUTH_CHANNELS.contains(&channel.as_str()) {
+            out.entry(channel).or_default().extend(list);
+        } else {
+            notes.push(Note {
+                path: child_key(section, &key),
+                message: format!(
+                    "ignored: unknown channel (one of {})",
+                    OAUTH_CHANNELS.join(", ")
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// `oauth-model-alias`: names and aliases are required and trimmed. As in CLIProxyAPI, an
+/// alias equal to its name and an alias already used in the channel are dropped (with a
+/// note), and one name may have several aliases.
+fn check_oauth_model_alias(config: &mut Config, notes: &mut Vec<Note>) -> Result<(), Invalid> {
+    let mut map = std::mem::take(&mut config.oauth_model_alias);
+    for (key, list) in &mut map {
+        let base = child_key("oauth-model-alias", key);
+        let mut seen = HashSet::new();
+        let mut kept = Vec::with_capacity(list.len());
+        for (i, mut entry) in std::mem::take(list).into_iter().enumerate() {
+            let at = child_index(&base, i);
+            entry.name = entry.name.trim().to_owned();
+            entry.alias = entry.alias.trim().to_owned();
+            if entry.name.is_empty() {
+                return Err(invalid(
+                    child_key(&at, "name"),
+                    "the channel's model name",
+                    "",
+                ));
+            }
+            if entry.alias.is_empty() {
+                return Err(invalid(child_key(&at, "alias"), "the name clients use", ""));
+            }
+            let note = if entry.alias.eq_ignore_ascii_case(&entry.name) {
+                Some("ignored: the alias equals the name")
+            } else if !seen.insert(entry.alias.to_lowercase()) {
+                Some("ignored: an earlier entry of this channel uses the alias")
+            } else {
+                None
+            };
+            match note {
+                Some(message) => notes.push(Note {
+                    path: child_key(&at, "alias"),
+                    message: message.to_owned(),
+                }),
+                None => kept.push(entry),
+            }
+        }
+        *list = kept;
+    }
+    config.oauth_model_alias = known_channels("oauth-model-alias", map, notes);
+    Ok(())
 }
 
 fn check_openai_compatibility(config: &mut Config) -> Result<(), Invalid> {
@@ -327,13 +400,6 @@ fn normalize_patterns(patterns: &mut Vec<String>) {
         .map(|p| p.trim().to_lowercase())
         .filter(|p| !p.is_empty() && seen.insert(p.clone()))
         .collect();
-}
-
-fn lower_keys<V>(map: BTreeMap<String, V>) -> BTreeMap<String, V> {
-    map.into_iter()
-        .map(|(k, v)| (k.trim().to_lowercase(), v))
-        .filter(|(k, _)| !k.is_empty())
-        .collect()
 }
 
 /// The entries of `paths` whose value in `config` differs from the default, in list order.

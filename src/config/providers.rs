@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::scalars::keyword_enum;
 use super::Secret;
 
-/// Declares an API-key credential list entry. Every kind shares the same eight
+/// Declares an API-key credential list entry. Every kind shares the same nine
 /// fields (as the Go structs do); `$extra` adds the kind's own fields.
 macro_rules! api_key_entry {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty,)* }) => {
@@ -29,10 +29,16 @@ macro_rules! api_key_entry {
             pub proxy_url: String,
             /// Extra HTTP headers sent upstream with this key.
             pub headers: BTreeMap<String, String>,
-            /// Upstream model names and the aliases clients use for them.
+            /// Upstream model names and the aliases clients use for them; empty means every model
+            /// the built-in catalogue knows for this provider.
             pub models: Vec<ModelAlias>,
-            /// Model patterns (`*` wildcard) this key must not serve; stored lower-case.
+            /// Model patterns (`*` wildcard, any case) this key must not serve, matched against
+            /// the catalogue's ids and against `models:` names and aliases; stored lower-case.
             pub excluded_models: Vec<String>,
+            /// This key's own `disable-cooling` (CLIProxyAPI v7): `true` never cools it down,
+            /// `false` cools it down even when the global `disable-cooling` is set; unset (the
+            /// default) follows the global setting.
+            pub disable_cooling: Option<bool>,
             $($(#[$fdoc])* pub $field: $ty,)*
         }
     };
@@ -146,6 +152,9 @@ pub struct OpenAiCompatibility {
     pub api_key_entries: Vec<ApiKeyEntry>,
     /// Models offered; one alias may list several upstream names to form a pool.
     pub models: Vec<ModelAlias>,
+    /// The provider's own `disable-cooling` for all its keys (CLIProxyAPI v7); unset follows
+    /// the global setting.
+    pub disable_cooling: Option<bool>,
 }
 
 /// `openai-compatibility[].api-key-entries[]`: one key, optionally with its own proxy.

@@ -753,3 +753,82 @@ fn session_affinity_ttl_spellings() {
         Duration::from_secs(3600)
     );
 }
+
+#[test]
+fn oauth_model_alias_is_validated() {
+    let loaded = ok("oauth-model-alias:
+  Vertex:
+    - { name: ' gemini-2.5-pro ', alias: ' g-pro ' }
+    - { name: gemini-2.5-pro, alias: g-pro-2, fork: true }
+    - { name: gemini-2.5-flash, alias: G-PRO }
+    - { name: gemini-2.5-flash, alias: Gemini-2.5-Flash }
+  vertex:
+    - { name: gemini-3.8-flash, alias: flash }
+  gemini:
+    - { name: a, alias: b }
+");
+    let vertex = &loaded.config.oauth_model_alias["vertex"];
+    let kept: Vec<(&str, &str, bool)> = vertex
+        .iter()
+        .map(|e| (e.name.as_str(), e.alias.as_str(), e.fork))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("gemini-2.5-pro", "g-pro", false),
+            ("gemini-2.5-pro", "g-pro-2", true),
+            ("gemini-3.8-flash", "flash", false),
+        ],
+        "trimmed; keys differing in case joined; one name, several aliases"
+    );
+    assert!(!loaded.config.oauth_model_alias.contains_key("gemini"));
+    assert_eq!(
+        loaded.warnings,
+        [
+            "config.yaml:5: oauth-model-alias.Vertex[2].alias: ignored: an earlier entry of this channel uses the alias",
+            "config.yaml:6: oauth-model-alias.Vertex[3].alias: ignored: the alias equals the name",
+            "config.yaml:9: oauth-model-alias.gemini: ignored: unknown channel (one of gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi)",
+            "not supported yet: oauth-model-alias",
+        ]
+    );
+    assert_eq!(
+        err("oauth-model-alias:\n  claude:\n    - { name: ' ', alias: x }\n"),
+        "config.yaml:3: oauth-model-alias.claude[0].name: expected the channel's model name, got \"\""
+    );
+    assert_eq!(
+        err("oauth-model-alias:\n  claude:\n    - { name: x }\n"),
+        "config.yaml:3: oauth-model-alias.claude[0].alias: expected the name clients use, got \"\""
+    );
+}
+
+#[test]
+fn oauth_excluded_models_keep_known_channels() {
+    let loaded = ok("oauth-excluded-models:\n  Kimi: [' K2* ']\n  nope: [x]\n");
+    assert_eq!(
+        loaded.config.oauth_excluded_models,
+        BTreeMap::from([("kimi".to_owned(), vec!["k2*".to_owned()])])
+    );
+    assert_eq!(
+        loaded.warnings.first().map(String::as_str),
+        Some("config.yaml:3: oauth-excluded-models.nope: ignored: unknown channel (one of gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi)")
+    );
+}
+
+#[test]
+fn excluded_models_and_per_credential_disable_cooling_are_supported() {
+    let loaded = ok("disable-cooling: true
+claude-api-key: [{ api-key: a, excluded-models: ['*Haiku*'], disable-cooling: false }]
+gemini-api-key: [{ api-key: g, disable-cooling: true }]
+codex-api-key: [{ api-key: c }]
+openai-compatibility:
+  - { name: p, base-url: 'https://p', disable-cooling: true, models: [{ name: m }] }
+");
+    let c = &loaded.config;
+    assert!(c.disable_cooling);
+    assert_eq!(c.claude_api_key[0].excluded_models, ["*haiku*"]);
+    assert_eq!(c.claude_api_key[0].disable_cooling, Some(false));
+    assert_eq!(c.gemini_api_key[0].disable_cooling, Some(true));
+    assert_eq!(c.codex_api_key[0].disable_cooling, None);
+    assert_eq!(c.openai_compatibility[0].disable_cooling, Some(true));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}

@@ -64,6 +64,19 @@ impl Reason {
         }
     }
 
+    /// Whether a model whose every credential cools for this reason is hidden from model
+    /// lists (CLIProxyAPI "suspends" it): a refused key, a model not found or not offered.
+    /// Quota and transient failures heal by themselves, so those models stay listed.
+    pub fn suspends(self) -> bool {
+        matches!(
+            self,
+            Reason::ModelUnsupported
+                | Reason::Unauthorized
+                | Reason::PaymentRequired
+                | Reason::NotFound
+        )
+    }
+
     pub(crate) fn from_u8(v: u8) -> Option<Reason> {
         Some(match v {
             1 => Reason::ModelUnsupported,

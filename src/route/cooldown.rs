@@ -87,6 +87,13 @@ impl Cooldowns {
         self.is_cooling_at(slot, self.offset(now))
     }
 
+    /// Why `slot` is cooling at `now`; `None` when it is usable.
+    pub fn cooling_reason(&self, slot: SlotId, now: Instant) -> Option<Reason> {
+        let meta = self.meta.get(slot.index())?;
+        self.is_cooling(slot, now)
+            .then(|| Reason::from_u8(meta.reason.load(Relaxed)).unwrap_or(Reason::Other))
+    }
+
     /// Time left on `slot`'s cooldown at `now`; `None` when it is usable.
     pub fn remaining(&self, slot: SlotId, now: Instant) -> Option<Duration> {
         let until = self.until.get(slot.index())?.load(Relaxed);
@@ -325,7 +332,7 @@ mod tests {
             priority: 0,
             model: "m".into(),
             label: "e[0]".into(),
-            no_cooling: false,
+            disable_cooling: None,
         };
         assert_eq!(c.view(id(0), &info, t0).unwrap().reason, Reason::NotFound);
     }
@@ -383,7 +390,7 @@ mod tests {
             priority: 0,
             model: "gpt-4o".into(),
             label: "or[1]".into(),
-            no_cooling: false,
+            disable_cooling: None,
         };
         assert!(c.view(id(1), &info, t0).is_none());
         c.fail(id(1), Reason::RateLimited, Penalty::Backoff, t0, wall);

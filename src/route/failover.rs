@@ -27,7 +27,8 @@ pub struct Policy {
     pub max_credentials: u32,
     /// `max-retry-interval`: the longest wait for a cooling slot before another attempt.
     pub max_wait: Duration,
-    /// `!disable-cooling`: failures put slots on cooldown.
+    /// `!disable-cooling`: failures put slots on cooldown, unless a slot's credential says
+    /// otherwise ([`super::Slot::disable_cooling`]).
     pub cooling: bool,
     /// `routing.session-affinity-ttl` when `routing.session-affinity` is on.
     pub affinity: Option<Duration>,
@@ -146,10 +147,11 @@ impl<'a> Failover<'a> {
     fn end_attempt(&mut self, now: Instant) -> Step {
         self.attempts = self.attempts.saturating_add(1);
         let (earliest, all) = self.table.cooldowns().earliest(self.route.slots(), now);
-        let wait = if self.policy.cooling {
-            earliest
-        } else {
-            self.hint.take()
+        // A cooling slot comes back at its deadline; a slot that records no cooldowns may
+        // have named its own reset in a 429.
+        let wait = match (earliest, self.hint.take()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
         if self.attempts <= self.policy.retries {
             if let Some(wait) = wait.filter(|w| *w <= self.policy.max_wait) {
@@ -166,9 +168,9 @@ impl<'a> Failover<'a> {
     }
 
     /// Reports that `slot` failed with `outcome` at `now` (wall time `wall`); returns the
-    /// cooldown applied. With cooling disabled (globally, or for this credential) nothing is
-    /// recorded, but a 429 that named its reset time still lets the loop wait that long (as
-    /// CLIProxyAPI does).
+    /// cooldown applied. With cooling disabled for the slot (its credential's own
+    /// `disable-cooling`, else the global one) nothing is recorded, but a 429 that named its
+    /// reset time still lets the loop wait that long (as CLIProxyAPI does).
     pub fn failed(
         &mut self,
         slot: SlotId,
@@ -183,8 +185,12 @@ impl<'a> Failover<'a> {
             // accounts); a refusal that reaches this point is treated as any other 401.
             Outcome::Refresh => (Reason::Unauthorized, Penalty::For(AUTH_COOLDOWN)),
         };
-        let credential_cools = self.table.slot(slot).is_none_or(|s| !s.no_cooling);
-        if self.policy.cooling && credential_cools {
+        let cooling = self
+            .table
+            .slot(slot)
+            .and_then(|s| s.disable_cooling)
+            .map_or(self.policy.cooling, |off| !off);
+        if cooling {
             return self
                 .table
                 .cooldowns()
@@ -285,33 +291,6 @@ mod tests {
                 _ => None,
             })
             .collect()
-    }
-
-    #[test]
-    fn a_credential_with_cooling_disabled_is_never_cooled() {
-        use crate::route::FileCredential;
-        let models = [crate::config::ModelAlias {
-            name: "m".into(),
-            ..Default::default()
-        }];
-        let file = |label, no_cooling| FileCredential {
-            provider: crate::route::Provider::VertexAccount,
-            label,
-            prefix: "",
-            priority: 0,
-            models: &models,
-            no_cooling,
-        };
-        let files = [file("keep.json", true), file("cool.json", false)];
-        let t = Table::build_with(&Config::default(), &files, Instant::now());
-        let route = t.resolve("m").unwrap();
-        let mut f = Failover::new(&t, route, policy(), 0, None);
-        let now = Instant::now();
-        let [keep, cool] = [route.slots()[0], route.slots()[1]];
-        assert_eq!(f.failed(keep, &rate_limited(60), now, WALL), None);
-        assert!(f.failed(cool, &rate_limited(60), now, WALL).is_some());
-        assert!(!t.cooldowns().is_cooling(keep, now));
-        assert!(t.cooldowns().is_cooling(cool, now));
     }
 
     #[test]
@@ -468,6 +447,85 @@ mod tests {
         // Without a named reset there is nothing to wait for.
         let (steps, _) = run(&t, p, 0, now, |_| Outcome::transport());
         assert_eq!(tries(&steps), [0, 1]);
+    }
+
+    #[test]
+    fn a_credential_override_beats_the_global_cooling_setting() {
+        // Entry `off` never cools (its own disable-cooling: true); entry `on` always does
+        // (disable-cooling: false), whatever the global policy says.
+        let mut cfg = Config::default();
+        let mut off = compat("off", "", 1, &[("m", "")]);
+        off.disable_cooling = Some(true);
+        let mut on = compat("on", "", 1, &[("m", "")]);
+        on.disable_cooling = Some(false);
+        cfg.openai_compatibility = vec![off, on];
+        let t = Table::build(&cfg, Instant::now());
+        let now = Instant::now();
+        for global in [true, false] {
+            t.cooldowns().reset_all();
+            let p = Policy {
+                cooling: global,
+                retries: 0,
+                ..policy()
+            };
+            let (steps, _) = run(&t, p, 0, now, |_| rate_limited(60));
+            assert_eq!(tries(&steps), [0, 1], "a failure still fails over");
+            let cooling: Vec<String> = t
+                .list_cooldowns(now)
+                .into_iter()
+                .map(|v| v.credential)
+                .collect();
+            assert_eq!(cooling, ["on[0]"], "global cooling {global}");
+        }
+        // Without an override the slot follows the global setting.
+        let t = table(1);
+        let (_, _) = run(
+            &t,
+            Policy {
+                cooling: false,
+                retries: 0,
+                ..policy()
+            },
+            0,
+            now,
+            |_| rate_limited(60),
+        );
+        assert!(t.list_cooldowns(now).is_empty());
+        let (_, _) = run(
+            &t,
+            Policy {
+                retries: 0,
+                ..policy()
+            },
+            0,
+            now,
+            |_| rate_limited(60),
+        );
+        assert_eq!(t.list_cooldowns(now).len(), 1);
+    }
+
+    #[test]
+    fn a_non_cooling_credentials_named_reset_is_waited_for_beside_cooling_ones() {
+        let mut cfg = Config::default();
+        let mut off = compat("off", "", 1, &[("m", "")]);
+        off.disable_cooling = Some(true);
+        cfg.openai_compatibility = vec![off, compat("on", "", 1, &[("m", "")])];
+        let t = Table::build(&cfg, Instant::now());
+        let p = Policy {
+            retries: 1,
+            max_wait: Duration::from_secs(30),
+            ..policy()
+        };
+        let now = Instant::now();
+        // `off` names a 2 s reset, `on` cools for 20 s: the earlier one is waited for.
+        let (steps, _) = run(&t, p, 0, now, |s| {
+            rate_limited(if s.index() == 0 { 2 } else { 20 })
+        });
+        assert_eq!(
+            steps.get(2),
+            Some(&Step::Wait(Duration::from_secs(2) + WAIT_SLACK))
+        );
+        assert_eq!(tries(&steps), [0, 1, 0]);
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use super::affinity::Affinity;
+use super::catalogue::{Channel, Model};
 use super::cooldown::{CooldownView, Cooldowns};
+use super::registry::{self, Offer};
 use crate::config::{Config, ModelAlias};
 use crate::protocol::Format;
 
@@ -47,6 +49,18 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// The catalogue channel whose models an entry without `models:` serves; `None` for
+    /// `openai-compatibility`, whose entries always list their models.
+    pub fn channel(self) -> Option<Channel> {
+        match self {
+            Provider::OpenAiCompat => None,
+            Provider::Claude => Some(Channel::Claude),
+            Provider::Gemini => Some(Channel::Gemini),
+            Provider::Codex => Some(Channel::Codex),
+            Provider::Vertex | Provider::VertexAccount => Some(Channel::Vertex),
+        }
+    }
+
     /// The wire format the upstream speaks.
     pub fn format(self) -> Format {
         match self {
@@ -70,23 +84,12 @@ pub struct FileCredential<'a> {
     pub prefix: &'a str,
     /// `priority` of the file.
     pub priority: i32,
-    /// `models` of the file; empty means the provider's default list.
+    /// `models` of the file; empty means its channel's catalogue models.
     pub models: &'a [ModelAlias],
-    /// `disable_cooling` of the file.
-    pub no_cooling: bool,
-}
-
-/// The models a Vertex service account serves when its file lists none: current Gemini models
-/// published on Vertex AI. The built-in model catalogue (channel `vertex`) replaces this list.
-pub fn vertex_default_models() -> &'static [&'static str] {
-    &[
-        "gemini-2.5-pro",
-        "gemini-2.5-flash",
-        "gemini-2.5-flash-lite",
-        "gemini-2.0-flash",
-        "gemini-2.0-flash-lite",
-        "gemini-3-pro-preview",
-    ]
+    /// `excluded_models` of the file.
+    pub excluded: &'a [String],
+    /// `disable_cooling` of the file (`None` when it does not say).
+    pub disable_cooling: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,8 +108,10 @@ pub struct Slot {
     pub model: String,
     /// A label naming the credential without revealing it: `entry-name[key index]`.
     pub label: String,
-    /// The credential asks never to be cooled down (`disable_cooling` in its file).
-    pub no_cooling: bool,
+    /// The credential's own `disable-cooling`: `Some(true)` records no cooldowns for it,
+    /// `Some(false)` records them even under a global `disable-cooling: true`, `None` follows
+    /// the global setting.
+    pub disable_cooling: Option<bool>,
 }
 
 /// Every slot serving one client-visible model id, highest priority tier first and in config
@@ -153,12 +158,16 @@ impl Route {
 }
 
 /// A model as listed by `GET /v1/models`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Listed {
     /// The id clients use.
     pub id: String,
-    /// The upstream entry's name.
+    /// Who serves it: the `openai-compatibility` entry's name, or the maker of an API-key
+    /// channel's models (`anthropic`, `google`, `openai`).
     pub owned_by: String,
+    /// Catalogue metadata of the upstream model behind the id (of the first slot registered
+    /// for it), when the catalogue knows that model.
+    pub model: Option<&'static Model>,
 }
 
 /// Client-visible model id → route, plus the per-slot shared state (cooldowns, session pins)
@@ -168,30 +177,49 @@ pub struct Table {
     routes: HashMap<String, Route>,
     slots: Vec<Slot>,
     listed: Vec<Listed>,
+    /// Indices into `listed` in the order `auto` tries them: newest release first.
+    auto_order: Box<[usize]>,
     cooldowns: Cooldowns,
     affinity: Affinity,
 }
 
 impl Table {
-    /// Registers every `openai-compatibility` model under its alias (or its name when the alias
-    /// is empty) with one slot per API key. An entry with a `prefix` also registers
-    /// `prefix/alias`; with `force-model-prefix: true` it registers only `prefix/alias`.
-    /// Several models sharing an alias form a pool: all their slots serve that alias.
-    /// `epoch` is the reference instant cooldown deadlines are stored against.
+    /// Registers every model each credential offers, with one slot per credential and
+    /// upstream model:
+    /// - `openai-compatibility`: each `models:` entry under its alias (or its name when the
+    ///   alias is empty), one slot per API key;
+    /// - `claude-api-key`, `gemini-api-key`, `codex-api-key`: the entry's `models:`, or its
+    ///   channel's catalogue models when it lists none, minus `excluded-models`
+    ///   ([`registry::offers`]).
+    ///
+    /// An entry with a `prefix` also registers `prefix/id`; with `force-model-prefix: true` it
+    /// registers only `prefix/id`. Several models sharing an id form a pool: all their slots
+    /// serve that id. `epoch` is the reference instant cooldown deadlines are stored against.
     pub fn build(config: &Config, epoch: Instant) -> Table {
         Table::build_with(config, &[], epoch)
     }
 
     /// [`Table::build`] plus the credentials loaded from `auth-dir`, registered after the
-    /// config's lists; a credential's `Slot::entry` is its index in `files`.
+    /// config's lists like API-key entries of their channel; a credential's `Slot::entry` is
+    /// its index in `files`.
     pub fn build_with(config: &Config, files: &[FileCredential<'_>], epoch: Instant) -> Table {
         let mut b = Builder {
             force_prefix: config.force_model_prefix,
             ..Builder::default()
         };
         for (entry, compat) in config.openai_compatibility.iter().enumerate() {
+            let keys = compat.api_key_entries.len();
             for m in &compat.models {
-                let keys = compat.api_key_entries.len();
+                let name = m.name.trim();
+                if name.is_empty() {
+                    continue;
+                }
+                let alias = m.alias.trim();
+                let offer = Offer {
+                    id: if alias.is_empty() { name } else { alias }.to_owned(),
+                    upstream: name.to_owned(),
+                    model: None,
+                };
                 let key_indices = (0..keys).map(Some).chain((keys == 0).then_some(None));
                 for key in key_indices {
                     let label = match key {
@@ -202,82 +230,65 @@ impl Table {
                         provider: Provider::OpenAiCompat,
                         entry,
                         key,
-                        upstream_model: String::new(),
+                        upstream_model: offer.upstream.clone(),
                         priority: compat.priority,
-                        model: String::new(),
+                        model: offer.id.clone(),
                         label,
-                        no_cooling: false,
+                        disable_cooling: compat.disable_cooling,
                     };
-                    b.register(slot, &m.name, &m.alias, &compat.prefix, &compat.name);
+                    b.register(slot, &offer, &compat.prefix, &compat.name);
                 }
             }
         }
-        let keyed = config
-            .claude_api_key
-            .iter()
-            .map(|k| (Provider::Claude, k.priority, k.prefix.as_str(), &k.models))
-            .chain(
-                config
-                    .gemini_api_key
-                    .iter()
-                    .map(|k| (Provider::Gemini, k.priority, k.prefix.as_str(), &k.models)),
-            )
-            .chain(
-                config
-                    .codex_api_key
-                    .iter()
-                    .map(|k| (Provider::Codex, k.priority, k.prefix.as_str(), &k.models)),
-            )
-            .chain(
-                config
-                    .vertex_api_key
-                    .iter()
-                    .map(|k| (Provider::Vertex, k.priority, k.prefix.as_str(), &k.models)),
-            );
-        let mut counters: HashMap<Provider, usize> = HashMap::new();
-        for (provider, priority, prefix, models) in keyed {
-            let counter = counters.entry(provider).or_default();
-            let entry = *counter;
-            *counter += 1;
-            let owner = provider_owner(provider);
-            for m in models {
-                let slot = Slot {
-                    provider,
+        // One entry of an API-key list, whatever its type (the lists share these fields).
+        macro_rules! keyed {
+            ($list:expr, $provider:expr) => {
+                $list.iter().enumerate().map(|(entry, k)| Keyed {
+                    provider: $provider,
                     entry,
-                    key: None,
-                    upstream_model: String::new(),
-                    priority,
-                    model: String::new(),
-                    label: format!("{owner}-api-key[{entry}]"),
-                    no_cooling: false,
-                };
-                b.register(slot, &m.name, &m.alias, prefix, owner);
-            }
-        }
-        for (entry, file) in files.iter().enumerate() {
-            let defaults = vertex_default_models().iter().map(|m| (*m, ""));
-            let listed = file
-                .models
-                .iter()
-                .map(|m| (m.name.as_str(), m.alias.as_str()));
-            let models: Vec<(&str, &str)> = if file.models.is_empty() {
-                defaults.collect()
-            } else {
-                listed.collect()
+                    priority: k.priority,
+                    prefix: &k.prefix,
+                    models: &k.models,
+                    excluded: &k.excluded_models,
+                    disable_cooling: k.disable_cooling,
+                    label: None,
+                })
             };
-            for (name, alias) in models {
+        }
+        let files = files.iter().enumerate().map(|(entry, f)| Keyed {
+            provider: f.provider,
+            entry,
+            priority: f.priority,
+            prefix: f.prefix,
+            models: f.models,
+            excluded: f.excluded,
+            disable_cooling: f.disable_cooling,
+            label: Some(f.label),
+        });
+        let keyed = keyed!(config.claude_api_key, Provider::Claude)
+            .chain(keyed!(config.gemini_api_key, Provider::Gemini))
+            .chain(keyed!(config.codex_api_key, Provider::Codex))
+            .chain(keyed!(config.vertex_api_key, Provider::Vertex))
+            .chain(files);
+        for k in keyed {
+            let Some(channel) = k.provider.channel() else {
+                continue;
+            };
+            for offer in registry::offers(channel, k.models, k.excluded) {
                 let slot = Slot {
-                    provider: file.provider,
-                    entry,
+                    provider: k.provider,
+                    entry: k.entry,
                     key: None,
-                    upstream_model: String::new(),
-                    priority: file.priority,
-                    model: String::new(),
-                    label: file.label.to_owned(),
-                    no_cooling: file.no_cooling,
+                    upstream_model: offer.upstream.clone(),
+                    priority: k.priority,
+                    model: offer.id.clone(),
+                    label: k.label.map_or_else(
+                        || format!("{}-api-key[{}]", channel.name(), k.entry),
+                        str::to_owned,
+                    ),
+                    disable_cooling: k.disable_cooling,
                 };
-                let owner = provider_owner(file.provider);
-                b.register(slot, name, alias, file.prefix, owner);
+                b.register(slot, &offer, k.prefix, channel.owner());
             }
         }
         b.finish(epoch)
@@ -306,6 +317,52 @@ impl Table {
     /// Every servable model, in configuration order, each id once.
     pub fn listed(&self) -> &[Listed] {
         &self.listed
+    }
+
+    /// The models to list at `now`: [`Table::listed`] without the models whose every slot is
+    /// suspended for a reason other than quota (refused key, model not found or not
+    /// supported), as CLIProxyAPI hides them; rate-limited and transiently failing models
+    /// stay listed, since they come back by themselves.
+    pub fn visible(&self, now: Instant) -> impl Iterator<Item = &Listed> + '_ {
+        let t = self.cooldowns.offset(now);
+        let any = self.cooldowns.any_cooling_at(t);
+        self.listed.iter().filter(move |l| {
+            !any || !self.routes.get(&l.id).is_some_and(|r| {
+                r.slots().iter().all(|s| {
+                    self.cooldowns
+                        .cooling_reason(*s, now)
+                        .is_some_and(|why| why.suspends())
+                })
+            })
+        })
+    }
+
+    /// The route the model name `auto` stands for at `now`, as CLIProxyAPI resolves it: the
+    /// newest model (by catalogue release date; models the catalogue does not date count as
+    /// newest, in config order) with at least one slot not cooling down. When every model is
+    /// cooling, the newest one, so the client hears when it comes back. `None` only when
+    /// nothing is configured.
+    pub fn auto(&self, now: Instant) -> Option<&Route> {
+        let t = self.cooldowns.offset(now);
+        let mut ordered = self
+            .auto_order
+            .iter()
+            .filter_map(|&i| self.routes.get(&self.listed.get(i)?.id));
+        let first = ordered.next()?;
+        if !self.cooldowns.any_cooling_at(t) {
+            return Some(first);
+        }
+        let usable = |r: &&Route| {
+            r.slots()
+                .iter()
+                .any(|s| !self.cooldowns.is_cooling_at(*s, t))
+        };
+        Some(
+            std::iter::once(first)
+                .chain(ordered)
+                .find(usable)
+                .unwrap_or(first),
+        )
     }
 
     /// The shared per-slot cooldown state.
@@ -352,21 +409,22 @@ impl Table {
     }
 }
 
-/// The `owned_by` of a model served by an API-key list or a credential file of `provider`.
-fn provider_owner(provider: Provider) -> &'static str {
-    match provider {
-        Provider::OpenAiCompat => "openai-compatibility",
-        Provider::Claude => "claude",
-        Provider::Gemini => "gemini",
-        Provider::Codex => "codex",
-        Provider::Vertex | Provider::VertexAccount => "vertex",
-    }
+/// An API-key entry or a credential file as the table needs it, whichever list it comes from.
+struct Keyed<'a> {
+    provider: Provider,
+    entry: usize,
+    priority: i32,
+    prefix: &'a str,
+    models: &'a [crate::config::ModelAlias],
+    excluded: &'a [String],
+    disable_cooling: Option<bool>,
+    /// A credential file's name; API-key entries are labelled `<channel>-api-key[<entry>]`.
+    label: Option<&'a str>,
 }
 
 /// Collects slots and routes while the table is built.
 #[derive(Default)]
 struct Builder {
-    /// `force-model-prefix`.
     force_prefix: bool,
     slots: Vec<Slot>,
     index: HashMap<(Provider, usize, Option<usize>, String), SlotId>,
@@ -376,27 +434,17 @@ struct Builder {
 }
 
 impl Builder {
-    /// Registers `slot` serving upstream model `name` under its alias (or `name` when the alias
-    /// is empty) and, with a `prefix`, under `prefix/alias`; with `force-model-prefix` only the
-    /// prefixed id. A blank `name` registers nothing.
-    fn register(&mut self, mut slot: Slot, name: &str, alias: &str, prefix: &str, owner: &str) {
-        let name = name.trim();
-        if name.is_empty() {
-            return;
-        }
-        let alias = alias.trim();
-        let id = if alias.is_empty() { name } else { alias };
-        let prefix = prefix.trim_matches('/');
-        let prefixed = (!prefix.is_empty()).then(|| format!("{prefix}/{id}"));
-        let bare = !(self.force_prefix && prefixed.is_some());
-        slot.upstream_model = name.to_owned();
-        slot.model = id.to_owned();
+    /// Interns `slot` and registers it under the offer's id, as `prefix/id` too when the
+    /// entry has a prefix, and only so under `force-model-prefix`.
+    fn register(&mut self, slot: Slot, offer: &Offer, prefix: &str, owner: &str) {
         let slot = self.intern(slot);
-        if bare {
-            self.add(id, owner, slot);
+        let prefix = prefix.trim_matches('/');
+        let prefixed = (!prefix.is_empty()).then(|| format!("{prefix}/{}", offer.id));
+        if !(self.force_prefix && prefixed.is_some()) {
+            self.add(&offer.id, owner, offer.model, slot);
         }
         if let Some(p) = &prefixed {
-            self.add(p, owner, slot);
+            self.add(p, owner, offer.model, slot);
         }
     }
 
@@ -416,7 +464,7 @@ impl Builder {
         Some(id)
     }
 
-    fn add(&mut self, id: &str, owner: &str, slot: Option<SlotId>) {
+    fn add(&mut self, id: &str, owner: &str, model: Option<&'static Model>, slot: Option<SlotId>) {
         let Some(slot) = slot else { return };
         let slots = self.routes.entry(id.to_owned()).or_default();
         if slots.is_empty() {
@@ -424,6 +472,7 @@ impl Builder {
             self.listed.push(Listed {
                 id: id.to_owned(),
                 owned_by: owner.to_owned(),
+                model,
             });
         }
         if !slots.contains(&slot) {
@@ -459,12 +508,20 @@ impl Builder {
             };
             routes.insert(model, route);
         }
+        // Newest release first; a model without a release date counts as registered now (as
+        // CLIProxyAPI stamps configured models); the sort is stable, so ties keep config order.
+        let mut auto_order: Vec<usize> = (0..self.listed.len()).collect();
+        auto_order.sort_by_key(|&i| {
+            let created = self.listed.get(i).and_then(|l| l.model?.created);
+            std::cmp::Reverse(created.unwrap_or(u64::MAX))
+        });
         Table {
             routes,
             cooldowns: Cooldowns::new(self.slots.len(), epoch),
             affinity: Affinity::new(epoch),
             slots: self.slots,
             listed: self.listed,
+            auto_order: auto_order.into_boxed_slice(),
         }
     }
 }
@@ -472,7 +529,8 @@ impl Builder {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::config::{ApiKeyEntry, ModelAlias, OpenAiCompatibility, Secret};
+    use crate::config::{ApiKeyEntry, ClaudeKey, ModelAlias, OpenAiCompatibility, Secret};
+    use crate::route::catalogue;
 
     pub(crate) fn compat(
         name: &str,
@@ -490,16 +548,21 @@ pub(crate) mod tests {
                     proxy_url: String::new(),
                 })
                 .collect(),
-            models: models
-                .iter()
-                .map(|(n, a)| ModelAlias {
-                    name: (*n).into(),
-                    alias: (*a).into(),
-                    ..Default::default()
-                })
-                .collect(),
+            models: model_aliases(models),
             ..Default::default()
         }
+    }
+
+    /// `models:` entries from (name, alias) pairs.
+    pub(crate) fn model_aliases(pairs: &[(&str, &str)]) -> Vec<ModelAlias> {
+        pairs
+            .iter()
+            .map(|(n, a)| ModelAlias {
+                name: (*n).into(),
+                alias: (*a).into(),
+                ..Default::default()
+            })
+            .collect()
     }
 
     fn config() -> Config {
@@ -517,18 +580,16 @@ pub(crate) mod tests {
         }
     }
 
-    /// `f` of every slot serving `model`, in route order.
-    fn slots_of<'t, T>(t: &'t Table, model: &str, f: impl Fn(&'t Slot) -> T) -> Vec<T> {
+    fn upstreams<'t>(t: &'t Table, model: &str) -> Vec<(&'t str, Option<usize>)> {
         t.resolve(model)
             .unwrap()
             .slots()
             .iter()
-            .map(|s| f(t.slot(*s).unwrap()))
+            .map(|s| {
+                let s = t.slot(*s).unwrap();
+                (s.upstream_model.as_str(), s.key)
+            })
             .collect()
-    }
-
-    fn upstreams<'t>(t: &'t Table, model: &str) -> Vec<(&'t str, Option<usize>)> {
-        slots_of(t, model, |s| (s.upstream_model.as_str(), s.key))
     }
 
     #[test]
@@ -689,6 +750,169 @@ pub(crate) mod tests {
         assert!(t.list_cooldowns(t0 + Duration::from_secs(3600)).is_empty());
     }
 
+    fn claude_key(models: &[(&str, &str)], excluded: &[&str], prefix: &str) -> ClaudeKey {
+        ClaudeKey {
+            api_key: Secret::new("sk".to_owned()),
+            prefix: prefix.into(),
+            models: model_aliases(models),
+            excluded_models: excluded.iter().map(|p| (*p).to_owned()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_api_key_entry_without_models_serves_its_catalogue_minus_exclusions() {
+        let cfg = Config {
+            claude_api_key: vec![claude_key(&[], &["*haiku*"], "team")],
+            ..Config::default()
+        };
+        let t = Table::build(&cfg, Instant::now());
+        let catalogue = catalogue::models(Channel::Claude);
+        let haiku = catalogue.iter().filter(|m| m.id.contains("haiku")).count();
+        assert!(haiku > 0);
+        assert_eq!(t.slots().len(), catalogue.len() - haiku);
+        assert_eq!(
+            upstreams(&t, "claude-opus-5-5"),
+            [("claude-opus-5-5", None)]
+        );
+        assert_eq!(
+            t.resolve("team/claude-opus-5-5").unwrap().slots(),
+            t.resolve("claude-opus-5-5").unwrap().slots()
+        );
+        assert!(t.resolve("claude-haiku-5-5").is_none());
+        let opus = t
+            .listed()
+            .iter()
+            .find(|l| l.id == "claude-opus-5-5")
+            .unwrap();
+        assert_eq!(opus.owned_by, "anthropic");
+        assert_eq!(opus.model.unwrap().display_name, "Claude Opus 5.5");
+        let slot = t
+            .slot(t.resolve("claude-opus-5-5").unwrap().slots()[0])
+            .unwrap();
+        assert_eq!(
+            (slot.label.as_str(), slot.provider),
+            ("claude-api-key[0]", Provider::Claude)
+        );
+    }
+
+    #[test]
+    fn configured_models_replace_the_catalogue_and_keep_its_metadata() {
+        let cfg = Config {
+            claude_api_key: vec![claude_key(
+                &[("claude-opus-5-5", "opus"), ("tuned", "")],
+                &[],
+                "",
+            )],
+            ..Config::default()
+        };
+        let t = Table::build(&cfg, Instant::now());
+        let ids: Vec<_> = t.listed().iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["opus", "tuned"]);
+        assert_eq!(upstreams(&t, "opus"), [("claude-opus-5-5", None)]);
+        assert_eq!(t.listed()[0].model.unwrap().id, "claude-opus-5-5");
+        assert_eq!(t.listed()[1].model, None);
+    }
+
+    #[test]
+    fn entries_of_different_providers_never_share_a_slot() {
+        // Entry 0 of two lists serving the same upstream name: two credentials, two slots.
+        let cfg = Config {
+            openai_compatibility: vec![compat("local", "", 0, &[("claude-opus-5-5", "")])],
+            claude_api_key: vec![claude_key(&[("claude-opus-5-5", "")], &[], "")],
+            ..Config::default()
+        };
+        let t = Table::build(&cfg, Instant::now());
+        let providers: Vec<Provider> = t
+            .resolve("claude-opus-5-5")
+            .unwrap()
+            .slots()
+            .iter()
+            .map(|s| t.slot(*s).unwrap().provider)
+            .collect();
+        assert_eq!(providers, [Provider::OpenAiCompat, Provider::Claude]);
+    }
+
+    fn cool(t: &Table, model: &str, reason: crate::route::Reason, now: Instant) {
+        use crate::route::Penalty;
+        for s in t.resolve(model).unwrap().slots() {
+            let hour = Penalty::For(std::time::Duration::from_secs(3600));
+            t.cooldowns()
+                .fail(*s, reason, hour, now, std::time::SystemTime::UNIX_EPOCH);
+        }
+    }
+
+    #[test]
+    fn auto_is_the_newest_model_with_a_usable_credential() {
+        use crate::route::Reason;
+        let t0 = Instant::now();
+        let cfg = Config {
+            claude_api_key: vec![claude_key(
+                &[
+                    ("claude-opus-4-6", ""),
+                    ("claude-opus-5", ""),
+                    ("claude-sonnet-4-6", ""),
+                ],
+                &[],
+                "",
+            )],
+            ..Config::default()
+        };
+        let t = Table::build(&cfg, t0);
+        let auto = |now| t.auto(now).unwrap().model().to_owned();
+        assert_eq!(auto(t0), "claude-opus-5");
+        cool(&t, "claude-opus-5", Reason::RateLimited, t0);
+        assert_eq!(auto(t0), "claude-sonnet-4-6", "released after opus 4.6");
+        cool(&t, "claude-sonnet-4-6", Reason::Unauthorized, t0);
+        assert_eq!(auto(t0), "claude-opus-4-6");
+        cool(&t, "claude-opus-4-6", Reason::Transient, t0);
+        assert_eq!(
+            auto(t0),
+            "claude-opus-5",
+            "all cooling: the newest, to report its reset"
+        );
+        let later = t0 + std::time::Duration::from_secs(3600);
+        assert_eq!(auto(later), "claude-opus-5", "cooldowns over");
+
+        // Models the catalogue does not date count as newest, in config order.
+        let mut cfg = cfg;
+        cfg.openai_compatibility = vec![compat("local", "", 1, &[("llama", ""), ("qwen", "")])];
+        let t = Table::build(&cfg, t0);
+        assert_eq!(t.auto(t0).unwrap().model(), "llama");
+        assert!(Table::build(&Config::default(), t0).auto(t0).is_none());
+    }
+
+    #[test]
+    fn models_suspended_on_every_credential_are_hidden_but_quota_cooling_ones_stay() {
+        use crate::route::Reason;
+        let t0 = Instant::now();
+        let t = Table::build(&config(), t0);
+        let visible = |now| -> Vec<String> { t.visible(now).map(|l| l.id.clone()).collect() };
+        assert_eq!(visible(t0), ["gpt-4o", "meta/llama", "team/gpt-4o"]);
+        cool(&t, "meta/llama", Reason::RateLimited, t0);
+        assert_eq!(
+            visible(t0),
+            ["gpt-4o", "meta/llama", "team/gpt-4o"],
+            "quota: listed"
+        );
+        cool(&t, "team/gpt-4o", Reason::Unauthorized, t0);
+        assert_eq!(
+            visible(t0),
+            ["gpt-4o", "meta/llama"],
+            "its only key is refused; gpt-4o has two more"
+        );
+        cool(&t, "gpt-4o", Reason::NotFound, t0);
+        assert_eq!(visible(t0), ["meta/llama"]);
+        let later = t0 + std::time::Duration::from_secs(3600);
+        assert_eq!(visible(later).len(), 3, "back once the suspension ends");
+        cool(&t, "meta/llama", Reason::Transient, later);
+        assert_eq!(
+            visible(later).len(),
+            3,
+            "transient failures keep a model listed"
+        );
+    }
+
     #[test]
     fn vertex_keys_and_service_accounts_register_their_models() {
         use crate::config::ProviderKey;
@@ -711,59 +935,56 @@ pub(crate) mod tests {
             ..Config::default()
         };
         let listed = [model("gemini-2.5-flash", "fast")];
+        let excluded = ["*-lite".to_owned()];
+        let file = |label, prefix, priority, models| FileCredential {
+            provider: Provider::VertexAccount,
+            label,
+            prefix,
+            priority,
+            models,
+            excluded: &excluded,
+            disable_cooling: Some(true),
+        };
         let files = [
-            FileCredential {
-                provider: Provider::VertexAccount,
-                label: "vertex-a.json",
-                prefix: "team",
-                priority: 2,
-                models: &[],
-                no_cooling: false,
-            },
-            FileCredential {
-                provider: Provider::VertexAccount,
-                label: "vertex-b.json",
-                prefix: "",
-                priority: 0,
-                models: &listed,
-                no_cooling: true,
-            },
+            file("vertex-a.json", "team", 2, &[]),
+            file("vertex-b.json", "", 0, &listed),
         ];
         let t = Table::build_with(&cfg, &files, Instant::now());
-        let labels = |model: &str| slots_of(&t, model, |s| (s.label.as_str(), s.provider, s.entry));
+        let labels = |model: &str| -> Vec<(String, Provider, usize)> {
+            t.resolve(model)
+                .unwrap()
+                .slots()
+                .iter()
+                .map(|s| {
+                    let s = t.slot(*s).unwrap();
+                    (s.label.clone(), s.provider, s.entry)
+                })
+                .collect()
+        };
         assert_eq!(
             labels("gemini-2.5-pro"),
             [
-                ("vertex-a.json", Provider::VertexAccount, 0),
-                ("gemini-api-key[0]", Provider::Gemini, 0),
-                ("vertex-api-key[0]", Provider::Vertex, 0),
+                ("vertex-a.json".to_owned(), Provider::VertexAccount, 0),
+                ("gemini-api-key[0]".to_owned(), Provider::Gemini, 0),
+                ("vertex-api-key[0]".to_owned(), Provider::Vertex, 0),
             ],
             "a higher priority first; same entry index and model, yet one slot per provider"
         );
-        assert_eq!(
-            labels("team/gemini-3-pro-preview"),
-            [("vertex-a.json", Provider::VertexAccount, 0)]
-        );
-        for m in vertex_default_models() {
-            assert!(t.resolve(m).is_some(), "{m}");
+        // Without `models` a service account serves the vertex channel's catalogue, minus
+        // its exclusions, under its prefix too.
+        for m in crate::route::catalogue::models(Channel::Vertex) {
+            let served = t.resolve(&format!("team/{}", m.id)).is_some();
+            assert_eq!(served, !m.id.ends_with("-lite"), "{}", m.id);
         }
         assert_eq!(
             labels("fast"),
-            [("vertex-b.json", Provider::VertexAccount, 1)]
+            [("vertex-b.json".to_owned(), Provider::VertexAccount, 1)]
         );
-        assert_eq!(
-            t.slot(t.resolve("fast").unwrap().slots()[0])
-                .unwrap()
-                .upstream_model,
-            "gemini-2.5-flash"
-        );
-        assert!(
-            t.resolve("gemini-2.5-flash").is_some(),
-            "served by vertex-a"
-        );
-        let owner = t.listed().iter().find(|l| l.id == "fast").unwrap();
-        assert_eq!(owner.owned_by, "vertex");
+        let fast = t.slot(t.resolve("fast").unwrap().slots()[0]).unwrap();
+        assert_eq!(fast.upstream_model, "gemini-2.5-flash");
+        assert_eq!(fast.disable_cooling, Some(true));
         assert_eq!(Provider::VertexAccount.format(), Format::Gemini);
+        assert_eq!(Provider::Vertex.channel(), Some(Channel::Vertex));
     }
 
     #[test]

@@ -293,7 +293,20 @@ async fn generate<R: Runtime>(
     ask.route_model = base.to_owned();
     ask.reasoning = reasoning;
     let table = &snap.routes;
-    let route = table.resolve(&ask.route_model).ok_or_else(|| {
+    let found = match table.resolve(&ask.route_model) {
+        None if ask.route_model == route::AUTO => table.auto(Instant::now()).inspect(|r| {
+            // The client hears which model answered, with its thinking suffix kept.
+            let suffix = ask.model.get(ask.route_model.len()..).unwrap_or_default();
+            ask.model = format!("{}{suffix}", r.model());
+            if !ask.path_model.is_empty() {
+                ask.path_model = r.model().to_owned();
+            }
+            ask.route_model = r.model().to_owned();
+            log.model = Some(ask.model.clone());
+        }),
+        found => found,
+    };
+    let route = found.ok_or_else(|| {
         Error::new(
             Kind::ModelNotFound,
             format!(

@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 
 use crate::config;
 use crate::error::{Error, Kind};
+use crate::route::pattern;
 
 mod path;
 mod tree;
@@ -287,47 +288,15 @@ fn split_suffix(model: &str) -> (&str, bool) {
     }
 }
 
-/// Whether any entry admits `protocol` and matches one of the non-empty `names`.
+/// Whether any entry admits `protocol` and matches one of the non-empty `names`. Names match
+/// ignoring ASCII case ([`pattern::matches`]); CLIProxyAPI compares case-sensitively, so a
+/// rule written for it still matches every model it matched there, and no rule silently
+/// misses over a capital letter.
 fn matches(models: &[Pattern], protocol: &str, names: &[&str; 3]) -> bool {
     models.iter().any(|m| {
         (m.protocol.is_empty() || protocol.is_empty() || m.protocol.eq_ignore_ascii_case(protocol))
             && names
                 .iter()
-                .any(|n| !n.is_empty() && wildcard(m.name.as_bytes(), n.as_bytes()))
+                .any(|n| !n.is_empty() && pattern::matches(&m.name, n))
     })
-}
-
-/// `*` matches any run of characters (including none); everything else matches itself,
-/// ignoring ASCII case. CLIProxyAPI compares case-sensitively; we deliberately do not, so
-/// `GPT-*` and `gpt-*` mean the same: a rule written for CLIProxyAPI still matches every
-/// model it matched there, and a rule no longer silently misses over a capital letter.
-fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
-    let (mut p, mut n) = (0, 0);
-    // Where to resume after the last `*`: (pattern position after it, name position).
-    let mut retry: Option<(usize, usize)> = None;
-    while let Some(c) = name.get(n) {
-        match pattern.get(p) {
-            Some(b'*') => {
-                p += 1;
-                retry = Some((p, n));
-            }
-            Some(x) if x.eq_ignore_ascii_case(c) => {
-                p += 1;
-                n += 1;
-            }
-            _ => match retry {
-                Some((rp, rn)) => {
-                    p = rp;
-                    n = rn + 1;
-                    retry = Some((rp, rn + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern
-        .get(p..)
-        .unwrap_or_default()
-        .iter()
-        .all(|c| *c == b'*')
 }

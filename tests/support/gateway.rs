@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use cliproxy::config;
 use cliproxy::control::{self, Control};
 use cliproxy::server::{self, RuntimeKind};
+use cliproxy::snapshot;
 
 /// The runtime the integration suite runs on in this leg.
 pub fn test_runtime() -> RuntimeKind {
@@ -21,7 +22,8 @@ pub fn test_runtime() -> RuntimeKind {
 /// A running gateway (workers plus control thread); dropping it shuts both down.
 pub struct Gateway {
     handle: server::Handle,
-    _control: Control,
+    /// Dropped after `handle`: the workers stop before the control thread.
+    control: Option<Control>,
     warnings: Vec<String>,
 }
 
@@ -29,6 +31,12 @@ impl Gateway {
     /// Starts a gateway from YAML (host, port and the grace period are set by the harness).
     /// Without an `auth-dir` key no credential files are loaded (never the user's own).
     pub fn start(yaml: &str) -> Gateway {
+        Self::start_config(Self::config(yaml))
+    }
+
+    /// The config the harness runs `yaml` with: loopback, an OS-chosen port, two workers
+    /// unless set, a short shutdown grace.
+    pub fn config(yaml: &str) -> config::Config {
         let loaded = config::parse(yaml, "test.yaml").expect("test config parses");
         let mut cfg = loaded.config;
         if !yaml.contains("auth-dir:") {
@@ -40,15 +48,24 @@ impl Gateway {
             cfg.workers = 2;
         }
         cfg.shutdown_grace_seconds = cfg.shutdown_grace_seconds.min(3);
-        Self::start_config(cfg)
+        cfg
     }
 
     /// Starts a gateway from a config value: loads its `auth-dir`, starts the control thread
     /// and the workers, as `main` does.
     pub fn start_config(cfg: config::Config) -> Gateway {
-        let runtime = test_runtime();
         let started = control::start(cfg).expect("control thread starts");
-        let handle = server::start(started.shared.clone(), runtime).expect("gateway starts");
+        let mut gw = Self::start_shared(started.shared.clone());
+        gw.control = Some(started.control);
+        gw.warnings = started.warnings;
+        gw
+    }
+
+    /// Starts a gateway on a snapshot the test keeps a handle to, so it can store a new one
+    /// the way a config reload does (no control thread: no credential files).
+    pub fn start_shared(shared: snapshot::Shared) -> Gateway {
+        let runtime = test_runtime();
+        let handle = server::start(shared, runtime).expect("gateway starts");
         let forced_epoll = std::env::var("MONOIO_FORCE_LEGACY_DRIVER").is_ok_and(|v| v == "1");
         match runtime {
             RuntimeKind::Tokio => assert_eq!(handle.driver(), "tokio"),
@@ -57,8 +74,8 @@ impl Gateway {
         }
         Gateway {
             handle,
-            _control: started.control,
-            warnings: started.warnings,
+            control: None,
+            warnings: Vec::new(),
         }
     }
 

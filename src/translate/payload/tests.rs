@@ -58,24 +58,13 @@ fn marks(pattern: &str, model: &str) -> bool {
 }
 
 #[test]
-fn wildcard_patterns_match_prefix_suffix_middle_exact_and_any_case() {
+fn rules_select_models_by_pattern() {
+    // The pattern language itself is tested in route::pattern.
     let cases = [
         ("gpt-*", "gpt-4o", true),
-        ("gpt-*", "gpt-", true),
         ("gpt-*", "chatgpt-4o", false),
-        ("*-thinking", "claude-opus-4-thinking", true),
-        ("*-thinking", "claude-opus-4-thinking-x", false),
-        ("gemini-*-pro", "gemini-2.5-pro", true),
-        ("gemini-*-pro", "gemini-3-pro", true),
-        ("gemini-*-pro", "gemini-2.5-flash", false),
-        ("gpt-4o", "gpt-4o", true),
-        ("gpt-4o", "gpt-4o-mini", false),
         ("GPT-*", "gpt-4o", true),
-        ("gpt-4O", "GPT-4o", true),
-        ("*", "anything", true),
-        ("a*b*c", "aXbYbZc", true),
-        ("a*b*c", "aXbYbZ", false),
-        ("**", "x", true),
+        ("gemini-*-pro", "gemini-2.5-pro", true),
     ];
     for (pattern, model, want) in cases {
         assert_eq!(marks(pattern, model), want, "{pattern} vs {model}");
