@@ -580,16 +580,18 @@ pub(crate) mod tests {
         }
     }
 
-    fn upstreams<'t>(t: &'t Table, model: &str) -> Vec<(&'t str, Option<usize>)> {
+    /// `f` of every slot serving `model`, in route order.
+    fn slots_of<'t, T>(t: &'t Table, model: &str, f: impl Fn(&'t Slot) -> T) -> Vec<T> {
         t.resolve(model)
             .unwrap()
             .slots()
             .iter()
-            .map(|s| {
-                let s = t.slot(*s).unwrap();
-                (s.upstream_model.as_str(), s.key)
-            })
+            .map(|s| f(t.slot(*s).unwrap()))
             .collect()
+    }
+
+    fn upstreams<'t>(t: &'t Table, model: &str) -> Vec<(&'t str, Option<usize>)> {
+        slots_of(t, model, |s| (s.upstream_model.as_str(), s.key))
     }
 
     #[test]
@@ -950,17 +952,7 @@ pub(crate) mod tests {
             file("vertex-b.json", "", 0, &listed),
         ];
         let t = Table::build_with(&cfg, &files, Instant::now());
-        let labels = |model: &str| -> Vec<(String, Provider, usize)> {
-            t.resolve(model)
-                .unwrap()
-                .slots()
-                .iter()
-                .map(|s| {
-                    let s = t.slot(*s).unwrap();
-                    (s.label.clone(), s.provider, s.entry)
-                })
-                .collect()
-        };
+        let labels = |model: &str| slots_of(&t, model, |s| (s.label.clone(), s.provider, s.entry));
         assert_eq!(
             labels("gemini-2.5-pro"),
             [
