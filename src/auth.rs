@@ -1,6 +1,13 @@
 //! Client authentication: which key a request presents, and whether it is one of `api-keys`.
 //! Keys are compared as SHA-256 digests in constant time, so neither the content nor the
-//! length of a configured key leaks through timing. Pure: no I/O.
+//! length of a configured key leaks through timing. Upstream credentials live in the
+//! submodules: the auth-file format, Vertex service accounts, refresh timing and the shared
+//! token state. Pure: no I/O (the control thread does the reading and the token requests).
+
+pub mod accounts;
+pub mod file;
+pub mod refresh;
+pub mod vertex;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;

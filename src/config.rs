@@ -66,7 +66,6 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "claude-header-defaults",
     "codex-header-defaults",
     "openai-compatibility.models.thinking",
-    "vertex-api-key",
     "ampcode",
     "oauth-model-alias",
     "oauth-excluded-models",

@@ -8,25 +8,31 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use cliproxy::config;
+use cliproxy::auth::vertex;
 use cliproxy::server::{self, RuntimeKind};
-use cliproxy::snapshot;
+use cliproxy::{config, control, store};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "\
 Usage: cliproxy [--config PATH] [--runtime monoio|tokio] [--version]
+       cliproxy [--config PATH] --vertex-import SA.json [--vertex-import-prefix PREFIX]
 
 Options:
   --config PATH, -config PATH   configuration file (default: ./config.yaml)
   --runtime NAME                monoio or tokio, where both are compiled in
+  --vertex-import FILE          store a Google Cloud service-account key as a Vertex
+                                credential in auth-dir, then exit
+  --vertex-import-prefix NAME   model prefix for the imported credential
   --version, -v                 print version, runtime and exit
   --help, -h                    print this help";
 
 struct Args {
     config: PathBuf,
     runtime: Option<RuntimeKind>,
+    vertex_import: Option<PathBuf>,
+    vertex_import_prefix: String,
 }
 
 enum Parsed {
@@ -38,6 +44,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Parsed> {
     let mut args = Args {
         config: PathBuf::from("config.yaml"),
         runtime: None,
+        vertex_import: None,
+        vertex_import_prefix: String::new(),
     };
     while let Some(a) = it.next() {
         // Go's flag package accepts both -flag and --flag, and -flag=value.
@@ -60,6 +68,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Parsed> {
                     format!("unknown runtime `{v}` (expected monoio or tokio)")
                 })?);
             }
+            "vertex-import" => args.vertex_import = Some(PathBuf::from(value("vertex-import")?)),
+            "vertex-import-prefix" => args.vertex_import_prefix = value("vertex-import-prefix")?,
             "version" | "v" => return Ok(Parsed::Exit(version())),
             "help" | "h" => return Ok(Parsed::Exit(USAGE.to_owned())),
             _ => anyhow::bail!("unknown flag `{a}`\n\n{USAGE}"),
@@ -147,6 +157,37 @@ fn init_logging(debug: bool, sink: LogSink) {
         .init();
 }
 
+/// `-vertex-import`: validates a service-account key and writes it into `auth-dir` as
+/// `vertex-[<prefix>-]<project>.json` (atomically, mode 0600). Without a config file the
+/// default `auth-dir` is used.
+fn vertex_import(args: &Args, key_path: &std::path::Path) -> anyhow::Result<String> {
+    let auth_dir = match config::load(&args.config) {
+        Ok(loaded) => loaded.config.auth_dir,
+        Err(config::LoadError::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            let home = std::env::var("HOME")
+                .or_else(|_| std::env::var("USERPROFILE"))
+                .ok();
+            config::expand_home(config::DEFAULT_AUTH_DIR, home.as_deref())
+        }
+        Err(e) => anyhow::bail!("{e}"),
+    };
+    let key = std::fs::read(key_path)
+        .with_context(|| format!("vertex-import: cannot read {}", key_path.display()))?;
+    let imported = vertex::import(&key, &args.vertex_import_prefix)
+        .with_context(|| format!("vertex-import: {}", key_path.display()))?;
+    let path = store::write_auth_file(
+        std::path::Path::new(&auth_dir),
+        &imported.file_name,
+        &imported.contents,
+    )
+    .with_context(|| format!("vertex-import: cannot write into auth-dir {auth_dir}"))?;
+    Ok(format!(
+        "Vertex credentials imported for project {}: {}",
+        imported.project_id,
+        path.display()
+    ))
+}
+
 fn run(args: Args) -> anyhow::Result<()> {
     let loaded = config::load(&args.config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let cfg = loaded.config;
@@ -161,7 +202,18 @@ fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let runtime = args.runtime.unwrap_or_else(RuntimeKind::default_for_build);
-    let shared = snapshot::shared(cfg);
+    let started = control::start(cfg)?;
+    for w in &started.warnings {
+        tracing::warn!("{w}");
+    }
+    if started.accounts + started.disabled > 0 {
+        tracing::info!(
+            vertex = started.accounts,
+            disabled = started.disabled,
+            "credential files loaded from auth-dir"
+        );
+    }
+    let shared = started.shared.clone();
     let handle = server::start(shared.clone(), runtime)?;
     let snap = shared.load();
     tracing::info!(
@@ -184,6 +236,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     })
     .context("cannot install the signal handler")?;
     handle.join();
+    started.control.stop();
     tracing::info!("stopped");
     sink.flush();
     Ok(())
@@ -202,12 +255,18 @@ fn main() -> ExitCode {
             println!("{text}");
             ExitCode::SUCCESS
         }
-        Parsed::Run(args) => match run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("cliproxy: {e:#}");
-                ExitCode::FAILURE
+        Parsed::Run(args) => {
+            let result = match args.vertex_import.clone() {
+                Some(key) => vertex_import(&args, &key).map(|done| println!("{done}")),
+                None => run(args),
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cliproxy: {e:#}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
     }
 }

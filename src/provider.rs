@@ -6,6 +6,7 @@ pub mod claude;
 pub mod codex;
 pub mod gemini;
 pub mod openai_compat;
+pub mod vertex;
 
 use std::collections::BTreeMap;
 
@@ -35,6 +36,23 @@ fn json_post(
             "application/json"
         }),
     );
+    Ok(req)
+}
+
+/// A JSON POST carrying a credential in header `auth` (marked sensitive), with the credential's
+/// extra `headers` applied last.
+fn authed_post(
+    url: &str,
+    body: Bytes,
+    stream: bool,
+    auth: (HeaderName, &str),
+    headers: &BTreeMap<String, String>,
+    who: &str,
+) -> Result<http::Request<Bytes>, Error> {
+    let mut req = json_post(url, body, stream, who)?;
+    let h = req.headers_mut();
+    h.insert(auth.0, secret_header(auth.1, who)?);
+    apply_headers(h, headers, who)?;
     Ok(req)
 }
 

@@ -22,7 +22,7 @@ pub use classify::{Outcome, Penalty, Reason};
 pub use cooldown::{CooldownView, Cooldowns};
 pub use failover::{Exhausted, Failover, Policy, Step};
 pub use select::{pick, Cursors, Tried};
-pub use table::{Listed, Provider, Route, Slot, SlotId, Table};
+pub use table::{FileCredential, Listed, Provider, Route, Slot, SlotId, Table};
 
 /// The model name that stands for "the newest model available now" ([`Table::auto`]), unless
 /// a configured model is itself called `auto`. A thinking suffix carries over: `auto(high)`.

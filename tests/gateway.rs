@@ -709,7 +709,7 @@ async fn tls_upstream_trusted_through_config() {
         body: COMPLETION.to_string(),
         headers: vec![],
     });
-    let dir = tempdir();
+    let dir = support::tempdir();
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, pem).unwrap();
     let port = mock.addr().port();
@@ -813,19 +813,6 @@ async fn graceful_shutdown_lets_a_stream_finish() {
     // New connections are refused once shutdown started.
     drop(gw);
     assert_eq!(mock.aborted_streams(), 0);
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "cliproxy-test-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]

@@ -13,7 +13,6 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use support::gateway::Gateway;
@@ -67,22 +66,9 @@ fn assert_ok(r: &client::Response) {
     assert_eq!(r.json()["model"], "down");
 }
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "cliproxy-proxy-test-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// Writes PEM files and returns the YAML list of their paths for `upstream.ca-files`.
 fn ca_files(pems: &[&str]) -> String {
-    let dir = tempdir();
+    let dir = support::tempdir();
     let paths: Vec<String> = pems
         .iter()
         .enumerate()

@@ -8,6 +8,9 @@ use http::header::HeaderName;
 use crate::config::ProviderKey;
 use crate::error::{Error, Kind};
 
+/// The header Google's APIs take an API key in.
+pub const X_GOOG_API_KEY: HeaderName = HeaderName::from_static("x-goog-api-key");
+
 /// The public API; `base-url` overrides it.
 pub const DEFAULT_BASE: &str = "https://generativelanguage.googleapis.com";
 
@@ -52,14 +55,15 @@ pub fn build_request(
     }
     let base = super::base(&entry.base_url, DEFAULT_BASE);
     let url = format!("{base}/v1beta/models/{model}:{}", action.method());
-    let mut req = super::json_post(&url, body, action == Action::Stream, who)?;
-    let h = req.headers_mut();
-    h.insert(
-        HeaderName::from_static("x-goog-api-key"),
-        super::secret_header(entry.api_key.expose(), who)?,
-    );
-    super::apply_headers(h, &entry.headers, who)?;
-    Ok(req)
+    let key = (X_GOOG_API_KEY, entry.api_key.expose());
+    super::authed_post(
+        &url,
+        body,
+        action == Action::Stream,
+        key,
+        &entry.headers,
+        who,
+    )
 }
 
 #[cfg(test)]

@@ -147,8 +147,9 @@ pub enum Outcome {
         /// How long the slot rests.
         penalty: Penalty,
     },
-    /// An OAuth token may have expired: refresh it and retry the same credential once. API keys
-    /// never get this (they have nothing to refresh); the hook is kept for OAuth credentials.
+    /// An access token may have expired or been revoked: refresh it and retry the same
+    /// credential once (Vertex service accounts today). API keys never get this: they have
+    /// nothing to refresh.
     Refresh,
 }
 

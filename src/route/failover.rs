@@ -181,8 +181,8 @@ impl<'a> Failover<'a> {
         let (reason, penalty) = match *outcome {
             Outcome::Reject => return None,
             Outcome::FailOver { reason, penalty } => (reason, penalty),
-            // TODO(#4): an OAuth credential refreshes its token and retries once; API keys
-            // have nothing to refresh, so they are treated as refused.
+            // The pipeline has already refreshed the token and retried once (service
+            // accounts); a refusal that reaches this point is treated as any other 401.
             Outcome::Refresh => (Reason::Unauthorized, Penalty::For(AUTH_COOLDOWN)),
         };
         let cooling = self

@@ -9,7 +9,7 @@ use super::affinity::Affinity;
 use super::catalogue::{Channel, Model};
 use super::cooldown::{CooldownView, Cooldowns};
 use super::registry::{self, Offer};
-use crate::config::Config;
+use crate::config::{Config, ModelAlias};
 use crate::protocol::Format;
 
 /// Index of a [`Slot`] in its [`Table`]; stable for the life of the table (one snapshot).
@@ -42,18 +42,22 @@ pub enum Provider {
     Gemini,
     /// `codex-api-key` (Responses).
     Codex,
+    /// `vertex-api-key` (Vertex-style `publishers/google/models` with `x-goog-api-key`).
+    Vertex,
+    /// A Vertex service account from `auth-dir`; `Slot::entry` indexes the snapshot's accounts.
+    VertexAccount,
 }
 
 impl Provider {
     /// The catalogue channel whose models an entry without `models:` serves; `None` for
-    /// `openai-compatibility`, whose entries always list their models. (A `vertex-api-key` or
-    /// service-account provider maps to [`Channel::Vertex`].)
+    /// `openai-compatibility`, whose entries always list their models.
     pub fn channel(self) -> Option<Channel> {
         match self {
             Provider::OpenAiCompat => None,
             Provider::Claude => Some(Channel::Claude),
             Provider::Gemini => Some(Channel::Gemini),
             Provider::Codex => Some(Channel::Codex),
+            Provider::Vertex | Provider::VertexAccount => Some(Channel::Vertex),
         }
     }
 
@@ -62,10 +66,30 @@ impl Provider {
         match self {
             Provider::OpenAiCompat => Format::OpenAiChat,
             Provider::Claude => Format::Claude,
-            Provider::Gemini => Format::Gemini,
+            Provider::Gemini | Provider::Vertex | Provider::VertexAccount => Format::Gemini,
             Provider::Codex => Format::OpenAiResponses,
         }
     }
+}
+
+/// A credential from `auth-dir` as routing sees it: what it serves and how it is named, never
+/// its secrets. Built by the snapshot from the loaded credential files.
+#[derive(Clone, Copy, Debug)]
+pub struct FileCredential<'a> {
+    /// The upstream family ([`Provider::VertexAccount`] today).
+    pub provider: Provider,
+    /// The credential's name in listings and logs (its file name).
+    pub label: &'a str,
+    /// `prefix` of the file.
+    pub prefix: &'a str,
+    /// `priority` of the file.
+    pub priority: i32,
+    /// `models` of the file; empty means its channel's catalogue models.
+    pub models: &'a [ModelAlias],
+    /// `excluded_models` of the file.
+    pub excluded: &'a [String],
+    /// `disable_cooling` of the file (`None` when it does not say).
+    pub disable_cooling: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,6 +196,13 @@ impl Table {
     /// registers only `prefix/id`. Several models sharing an id form a pool: all their slots
     /// serve that id. `epoch` is the reference instant cooldown deadlines are stored against.
     pub fn build(config: &Config, epoch: Instant) -> Table {
+        Table::build_with(config, &[], epoch)
+    }
+
+    /// [`Table::build`] plus the credentials loaded from `auth-dir`, registered after the
+    /// config's lists like API-key entries of their channel; a credential's `Slot::entry` is
+    /// its index in `files`.
+    pub fn build_with(config: &Config, files: &[FileCredential<'_>], epoch: Instant) -> Table {
         let mut b = Builder {
             force_prefix: config.force_model_prefix,
             ..Builder::default()
@@ -220,14 +251,25 @@ impl Table {
                     models: &k.models,
                     excluded: &k.excluded_models,
                     disable_cooling: k.disable_cooling,
+                    label: None,
                 })
             };
         }
-        // `vertex-api-key` joins here with its own `Provider` variant mapped to
-        // `Channel::Vertex`; its entries already carry `excluded-models`.
+        let files = files.iter().enumerate().map(|(entry, f)| Keyed {
+            provider: f.provider,
+            entry,
+            priority: f.priority,
+            prefix: f.prefix,
+            models: f.models,
+            excluded: f.excluded,
+            disable_cooling: f.disable_cooling,
+            label: Some(f.label),
+        });
         let keyed = keyed!(config.claude_api_key, Provider::Claude)
             .chain(keyed!(config.gemini_api_key, Provider::Gemini))
-            .chain(keyed!(config.codex_api_key, Provider::Codex));
+            .chain(keyed!(config.codex_api_key, Provider::Codex))
+            .chain(keyed!(config.vertex_api_key, Provider::Vertex))
+            .chain(files);
         for k in keyed {
             let Some(channel) = k.provider.channel() else {
                 continue;
@@ -240,7 +282,10 @@ impl Table {
                     upstream_model: offer.upstream.clone(),
                     priority: k.priority,
                     model: offer.id.clone(),
-                    label: format!("{}-api-key[{}]", channel.name(), k.entry),
+                    label: k.label.map_or_else(
+                        || format!("{}-api-key[{}]", channel.name(), k.entry),
+                        str::to_owned,
+                    ),
                     disable_cooling: k.disable_cooling,
                 };
                 b.register(slot, &offer, k.prefix, channel.owner());
@@ -364,7 +409,7 @@ impl Table {
     }
 }
 
-/// An API-key entry as the table needs it, whichever list it comes from.
+/// An API-key entry or a credential file as the table needs it, whichever list it comes from.
 struct Keyed<'a> {
     provider: Provider,
     entry: usize,
@@ -373,6 +418,8 @@ struct Keyed<'a> {
     models: &'a [crate::config::ModelAlias],
     excluded: &'a [String],
     disable_cooling: Option<bool>,
+    /// A credential file's name; API-key entries are labelled `<channel>-api-key[<entry>]`.
+    label: Option<&'a str>,
 }
 
 /// Collects slots and routes while the table is built.
@@ -533,16 +580,18 @@ pub(crate) mod tests {
         }
     }
 
-    fn upstreams<'t>(t: &'t Table, model: &str) -> Vec<(&'t str, Option<usize>)> {
+    /// `f` of every slot serving `model`, in route order.
+    fn slots_of<'t, T>(t: &'t Table, model: &str, f: impl Fn(&'t Slot) -> T) -> Vec<T> {
         t.resolve(model)
             .unwrap()
             .slots()
             .iter()
-            .map(|s| {
-                let s = t.slot(*s).unwrap();
-                (s.upstream_model.as_str(), s.key)
-            })
+            .map(|s| f(t.slot(*s).unwrap()))
             .collect()
+    }
+
+    fn upstreams<'t>(t: &'t Table, model: &str) -> Vec<(&'t str, Option<usize>)> {
+        slots_of(t, model, |s| (s.upstream_model.as_str(), s.key))
     }
 
     #[test]
@@ -864,6 +913,70 @@ pub(crate) mod tests {
             3,
             "transient failures keep a model listed"
         );
+    }
+
+    #[test]
+    fn vertex_keys_and_service_accounts_register_their_models() {
+        use crate::config::ProviderKey;
+        let model = |name: &str, alias: &str| ModelAlias {
+            name: name.into(),
+            alias: alias.into(),
+            ..Default::default()
+        };
+        let cfg = Config {
+            vertex_api_key: vec![ProviderKey {
+                api_key: Secret::new("vk"),
+                models: vec![model("gemini-2.5-pro", "")],
+                ..Default::default()
+            }],
+            gemini_api_key: vec![ProviderKey {
+                api_key: Secret::new("g"),
+                models: vec![model("gemini-2.5-pro", "")],
+                ..Default::default()
+            }],
+            ..Config::default()
+        };
+        let listed = [model("gemini-2.5-flash", "fast")];
+        let excluded = ["*-lite".to_owned()];
+        let file = |label, prefix, priority, models| FileCredential {
+            provider: Provider::VertexAccount,
+            label,
+            prefix,
+            priority,
+            models,
+            excluded: &excluded,
+            disable_cooling: Some(true),
+        };
+        let files = [
+            file("vertex-a.json", "team", 2, &[]),
+            file("vertex-b.json", "", 0, &listed),
+        ];
+        let t = Table::build_with(&cfg, &files, Instant::now());
+        let labels = |model: &str| slots_of(&t, model, |s| (s.label.clone(), s.provider, s.entry));
+        assert_eq!(
+            labels("gemini-2.5-pro"),
+            [
+                ("vertex-a.json".to_owned(), Provider::VertexAccount, 0),
+                ("gemini-api-key[0]".to_owned(), Provider::Gemini, 0),
+                ("vertex-api-key[0]".to_owned(), Provider::Vertex, 0),
+            ],
+            "a higher priority first; same entry index and model, yet one slot per provider"
+        );
+        // Without `models` a service account serves the vertex channel's catalogue, minus
+        // its exclusions, under its prefix too.
+        for m in crate::route::catalogue::models(Channel::Vertex) {
+            let served = t.resolve(&format!("team/{}", m.id)).is_some();
+            assert_eq!(served, !m.id.ends_with("-lite"), "{}", m.id);
+        }
+        assert_eq!(
+            labels("fast"),
+            [("vertex-b.json".to_owned(), Provider::VertexAccount, 1)]
+        );
+        let fast = t.slot(t.resolve("fast").unwrap().slots()[0]).unwrap();
+        assert_eq!(fast.upstream_model, "gemini-2.5-flash");
+        assert_eq!(fast.disable_cooling, Some(true));
+        assert_eq!(Provider::VertexAccount.format(), Format::Gemini);
+        assert_eq!(Provider::Vertex.channel(), Some(Channel::Vertex));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::body::{Body, ChatRelay, RawRelay, RequestLog, TranslateRelay};
 use super::conn::{ConnState, InFlight};
 use super::models;
 use super::Shutdown;
+use crate::auth::accounts::Token;
 use crate::auth::{self, Verdict};
 use crate::config::OpenAiCompatibility;
 use crate::error::{Error, Kind};
@@ -31,6 +32,7 @@ use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
 use crate::translate::{self, count, payload, ClientApi, Lane, Reply};
 use crate::upstream::proxy::{self, Proxy};
 use crate::upstream::{self, Runtime, UpstreamError};
+use token::{account_token, refresh_token, token_error};
 
 /// Everything one core needs to serve requests. Owned by that core only.
 pub struct Worker<R: Runtime> {
@@ -91,6 +93,8 @@ pub async fn handle<R: Runtime>(
     resp.body_mut().attach(guard);
     Ok(resp)
 }
+
+mod token;
 
 type Failure = (Format, Error);
 
@@ -317,10 +321,17 @@ async fn generate<R: Runtime>(
     let mut last: Option<Failed> = None;
     let mut ir_req: Option<ir::Request> = None;
     let client_fmt = client.format();
+    // A service account whose token was refused is retried once with a new token.
+    let mut retry_same: Option<route::SlotId> = None;
+    let mut refreshed = false;
 
     // Failover happens only here, before anything is written to the client.
     loop {
-        let slot_id = match failover.next(Instant::now()) {
+        let step = match retry_same.take() {
+            Some(slot) => Step::Try(slot),
+            None => failover.next(Instant::now()),
+        };
+        let slot_id = match step {
             Step::Try(slot) => slot,
             Step::Wait(d) => {
                 w.rt.sleep(d).await;
@@ -355,7 +366,28 @@ async fn generate<R: Runtime>(
             ));
         }
         log.upstream = Some(slot.label.clone());
-        let built = upstream_request(snap, slot, &ask, lane, ir_req.as_ref());
+        let token = if slot.provider == Provider::VertexAccount {
+            match account_token(w, snap, slot.entry).await {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    let refused = Outcome::FailOver {
+                        reason: route::Reason::Unauthorized,
+                        penalty: route::Penalty::For(route::classify::AUTH_COOLDOWN),
+                    };
+                    let outcome = if e.refused {
+                        refused
+                    } else {
+                        Outcome::transport()
+                    };
+                    failover.failed(slot_id, &outcome, Instant::now(), SystemTime::now());
+                    last = Some(Failed::Gateway(token_error(&slot.label)));
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        let built = upstream_request(snap, slot, &ask, lane, ir_req.as_ref(), token.as_deref());
         let (up_req, proxy) = match built {
             Ok(r) => r,
             Err(e) if e.kind == Kind::InvalidRequest => return Err(e),
@@ -388,7 +420,29 @@ async fn generate<R: Runtime>(
                     continue;
                 }
             };
-            let outcome = openai_compat::classify(status, &headers, &body);
+            let outcome = match slot.provider {
+                Provider::Vertex | Provider::VertexAccount => provider::vertex::classify(
+                    status,
+                    &headers,
+                    &body,
+                    slot.provider == Provider::VertexAccount,
+                ),
+                _ => openai_compat::classify(status, &headers, &body),
+            };
+            if let (Outcome::Refresh, Some(t), false) = (outcome, &token, refreshed) {
+                // The token was refused: one new token, then the same credential once more.
+                refreshed = true;
+                let renewed = refresh_token(w, snap, slot.entry, t.generation()).await;
+                tracing::debug!(
+                    credential = %slot.label,
+                    renewed = renewed.is_ok(),
+                    "upstream refused the access token; refreshing"
+                );
+                if renewed.is_ok() {
+                    retry_same = Some(slot_id);
+                    continue;
+                }
+            }
             let failed = Failed::Upstream {
                 status,
                 headers,
@@ -549,19 +603,31 @@ fn protocol_name(p: Provider) -> &'static str {
     match p {
         Provider::OpenAiCompat => "openai",
         Provider::Claude => "claude",
-        Provider::Gemini => "gemini",
+        Provider::Gemini | Provider::Vertex | Provider::VertexAccount => "gemini",
         Provider::Codex => "codex",
     }
 }
 
+/// The Gemini action an attempt asks for.
+fn gemini_action(count: bool, stream: bool) -> provider::gemini::Action {
+    if count {
+        provider::gemini::Action::CountTokens
+    } else if stream {
+        provider::gemini::Action::Stream
+    } else {
+        provider::gemini::Action::Generate
+    }
+}
+
 /// Builds the upstream request for one attempt: the body for the lane, payload rules, the
-/// provider's URL/headers/auth, and the proxy.
+/// provider's URL/headers/auth (with `token` for a service account), and the proxy.
 fn upstream_request(
     snap: &Snapshot,
     slot: &route::Slot,
     ask: &Ask<'_>,
     lane: Lane,
     ir_req: Option<&ir::Request>,
+    token: Option<&Token>,
 ) -> Result<(http::Request<Bytes>, Option<Proxy>), Error> {
     let cfg = &snap.config;
     let missing = || Error::new(Kind::Internal, "routing table out of date");
@@ -572,9 +638,13 @@ fn upstream_request(
             .as_ref()
             .map(|c| c.upstream_body(upstream_model))
             .ok_or_else(missing)?,
-        Lane::Passthrough => {
-            passthrough::request_body(slot.provider.format(), ask.body, upstream_model)?
-        }
+        Lane::Passthrough => match slot.provider {
+            // Vertex's countTokens takes only contents and systemInstruction.
+            Provider::Vertex | Provider::VertexAccount if ask.count => {
+                provider::vertex::count_tokens_body(ask.body)?
+            }
+            _ => passthrough::request_body(slot.provider.format(), ask.body, upstream_model)?,
+        },
         Lane::Translated => Bytes::from(translate::encode_upstream_request(
             ir_req.ok_or_else(missing)?,
             slot.provider.format(),
@@ -640,16 +710,40 @@ fn upstream_request(
         }
         Provider::Gemini => {
             let entry = cfg.gemini_api_key.get(slot.entry).ok_or_else(missing)?;
-            let action = if ask.count {
-                provider::gemini::Action::CountTokens
-            } else if upstream_stream {
-                provider::gemini::Action::Stream
-            } else {
-                provider::gemini::Action::Generate
-            };
+            let action = gemini_action(ask.count, upstream_stream);
             Ok((
                 provider::gemini::build_request(entry, upstream_model, body, action)?,
                 choose(&entry.proxy_url, &slot.label)?,
+            ))
+        }
+        Provider::Vertex => {
+            let entry = cfg.vertex_api_key.get(slot.entry).ok_or_else(missing)?;
+            let action = gemini_action(ask.count, upstream_stream);
+            Ok((
+                provider::vertex::build_api_key_request(entry, upstream_model, body, action)?,
+                choose(&entry.proxy_url, &slot.label)?,
+            ))
+        }
+        Provider::VertexAccount => {
+            let account = snap.accounts.get(slot.entry).ok_or_else(missing)?;
+            let token = token.ok_or_else(missing)?;
+            let file = &account.file;
+            let target = provider::vertex::Account {
+                project: &file.project_id,
+                location: &file.location,
+                base_url: &file.common.base_url,
+                headers: &file.common.headers,
+            };
+            let action = gemini_action(ask.count, upstream_stream);
+            Ok((
+                provider::vertex::build_account_request(
+                    &target,
+                    token.value(),
+                    upstream_model,
+                    body,
+                    action,
+                )?,
+                choose(&file.common.proxy_url, &slot.label)?,
             ))
         }
         Provider::Codex => {

@@ -40,17 +40,49 @@ impl std::fmt::Debug for Connector {
 /// startup or reload, never on a worker's request path.
 pub fn connector(up: &config::Upstream) -> Result<Connector, TlsError> {
     let mut roots = RootCertStore::empty();
-    if matches!(up.roots, RootStore::Webpki | RootStore::Both) {
+    if trusts_webpki(up) {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
-    if matches!(up.roots, RootStore::Native | RootStore::Both) {
-        let native = rustls_native_certs::load_native_certs();
-        for e in &native.errors {
-            tracing::warn!(error = %e, "some system root certificates could not be loaded");
-        }
-        let (added, _) = roots.add_parsable_certificates(native.certs);
+    let system = system_roots(up);
+    if !system.is_empty() {
+        let (added, _) = roots.add_parsable_certificates(system);
         tracing::debug!(added, "system root certificates loaded");
     }
+    for c in ca_file_roots(up)? {
+        roots.add(c)?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Connector(tokio_rustls::TlsConnector::from(Arc::new(cfg))))
+}
+
+// The three functions below are shared with the control thread's token client, so that it
+// trusts exactly what the workers trust.
+
+/// Whether `upstream.roots` includes Mozilla's roots.
+pub fn trusts_webpki(up: &config::Upstream) -> bool {
+    matches!(up.roots, RootStore::Webpki | RootStore::Both)
+}
+
+/// The system store's certificates when `upstream.roots` asks for them (else none).
+pub fn system_roots(up: &config::Upstream) -> Vec<CertificateDer<'static>> {
+    if !matches!(up.roots, RootStore::Native | RootStore::Both) {
+        return Vec::new();
+    }
+    let native = rustls_native_certs::load_native_certs();
+    for e in &native.errors {
+        tracing::warn!(error = %e, "some system root certificates could not be loaded");
+    }
+    native.certs
+}
+
+/// Every certificate of `upstream.ca-files`; a file that is unreadable or holds none is an error.
+pub fn ca_file_roots(up: &config::Upstream) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let mut out = Vec::new();
     for path in &up.ca_files {
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
             .map_err(|e| TlsError::CaFile {
@@ -68,15 +100,7 @@ pub fn connector(up: &config::Upstream) -> Result<Connector, TlsError> {
                 reason: "no PEM certificate found".into(),
             });
         }
-        for c in certs {
-            roots.add(c)?;
-        }
+        out.extend(certs);
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Connector(tokio_rustls::TlsConnector::from(Arc::new(cfg))))
+    Ok(out)
 }

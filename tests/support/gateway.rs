@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use cliproxy::config;
+use cliproxy::control::{self, Control};
 use cliproxy::server::{self, RuntimeKind};
 use cliproxy::snapshot;
 
@@ -18,13 +19,17 @@ pub fn test_runtime() -> RuntimeKind {
     }
 }
 
-/// A running gateway; dropping it shuts it down.
+/// A running gateway (workers plus control thread); dropping it shuts both down.
 pub struct Gateway {
     handle: server::Handle,
+    /// Dropped after `handle`: the workers stop before the control thread.
+    control: Option<Control>,
+    warnings: Vec<String>,
 }
 
 impl Gateway {
     /// Starts a gateway from YAML (host, port and the grace period are set by the harness).
+    /// Without an `auth-dir` key no credential files are loaded (never the user's own).
     pub fn start(yaml: &str) -> Gateway {
         Self::start_config(Self::config(yaml))
     }
@@ -34,6 +39,9 @@ impl Gateway {
     pub fn config(yaml: &str) -> config::Config {
         let loaded = config::parse(yaml, "test.yaml").expect("test config parses");
         let mut cfg = loaded.config;
+        if !yaml.contains("auth-dir:") {
+            cfg.auth_dir = String::new();
+        }
         cfg.host = "127.0.0.1".into();
         cfg.port = 0;
         if cfg.workers == 0 {
@@ -43,13 +51,18 @@ impl Gateway {
         cfg
     }
 
-    /// Starts a gateway from a config value.
+    /// Starts a gateway from a config value: loads its `auth-dir`, starts the control thread
+    /// and the workers, as `main` does.
     pub fn start_config(cfg: config::Config) -> Gateway {
-        Self::start_shared(snapshot::shared(cfg))
+        let started = control::start(cfg).expect("control thread starts");
+        let mut gw = Self::start_shared(started.shared.clone());
+        gw.control = Some(started.control);
+        gw.warnings = started.warnings;
+        gw
     }
 
     /// Starts a gateway on a snapshot the test keeps a handle to, so it can store a new one
-    /// the way a config reload does.
+    /// the way a config reload does (no control thread: no credential files).
     pub fn start_shared(shared: snapshot::Shared) -> Gateway {
         let runtime = test_runtime();
         let handle = server::start(shared, runtime).expect("gateway starts");
@@ -59,7 +72,16 @@ impl Gateway {
             RuntimeKind::Monoio if forced_epoll => assert_eq!(handle.driver(), "epoll"),
             RuntimeKind::Monoio => assert!(["io_uring", "epoll"].contains(&handle.driver())),
         }
-        Gateway { handle }
+        Gateway {
+            handle,
+            control: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// What startup said about the credential files in `auth-dir`.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Where the gateway listens.

@@ -23,6 +23,23 @@ pub use client::{
 pub use mock::{MockUpstream, Recorded, Reply};
 pub use proxy::TestProxy;
 
+/// A fresh, empty directory under the system temp dir, unique to this process and call.
+pub fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "cliproxy-test-{}-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).expect("create a temp dir");
+    d
+}
+
 /// First value of header `name` (matched case-insensitively) in a list of `(name, value)` pairs.
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
