@@ -67,8 +67,6 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "codex-header-defaults",
     "openai-compatibility.models.thinking",
     "ampcode",
-    "oauth-model-alias",
-    "oauth-excluded-models",
 ];
 
 /// The channels `oauth-model-alias` and `oauth-excluded-models` are keyed by: the OAuth and

@@ -788,7 +788,6 @@ fn oauth_model_alias_is_validated() {
             "config.yaml:5: oauth-model-alias.Vertex[2].alias: ignored: an earlier entry of this channel uses the alias",
             "config.yaml:6: oauth-model-alias.Vertex[3].alias: ignored: the alias equals the name",
             "config.yaml:9: oauth-model-alias.gemini: ignored: unknown channel (one of gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi)",
-            "not supported yet: oauth-model-alias",
         ]
     );
     assert_eq!(

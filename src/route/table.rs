@@ -274,7 +274,18 @@ impl Table {
             let Some(channel) = k.provider.channel() else {
                 continue;
             };
-            for offer in registry::offers(channel, k.models, k.excluded) {
+            // Credential files (today Vertex service accounts) also take the channel's
+            // `oauth-excluded-models` and `oauth-model-alias`; API-key entries have their own
+            // `excluded-models` and `models: [{name, alias}]` instead.
+            let offers = if k.label.is_some() {
+                let mut excluded = k.excluded.to_vec();
+                excluded.extend_from_slice(registry::oauth_exclusions(config, channel));
+                let offers = registry::offers(channel, k.models, &excluded);
+                registry::apply_oauth_aliases(channel, &offers, &config.oauth_model_alias)
+            } else {
+                registry::offers(channel, k.models, k.excluded)
+            };
+            for offer in offers {
                 let slot = Slot {
                     provider: k.provider,
                     entry: k.entry,
@@ -977,6 +988,70 @@ pub(crate) mod tests {
         assert_eq!(fast.disable_cooling, Some(true));
         assert_eq!(Provider::VertexAccount.format(), Format::Gemini);
         assert_eq!(Provider::Vertex.channel(), Some(Channel::Vertex));
+    }
+
+    #[test]
+    fn service_accounts_take_the_channels_oauth_aliases_and_exclusions() {
+        use crate::config::OAuthModelAlias;
+        let model = |name: &str| ModelAlias {
+            name: name.into(),
+            ..Default::default()
+        };
+        let alias = |name: &str, alias: &str, fork| OAuthModelAlias {
+            name: name.into(),
+            alias: alias.into(),
+            fork,
+        };
+        let mut cfg = Config::default();
+        cfg.oauth_model_alias.insert(
+            "vertex".into(),
+            vec![
+                alias("gemini-2.5-pro", "pro", false),
+                alias("gemini-2.5-flash", "flash", true),
+            ],
+        );
+        // Another channel's rules do not touch Vertex credentials.
+        cfg.oauth_model_alias.insert(
+            "gemini-cli".into(),
+            vec![alias("gemini-2.5-flash-lite", "lite", false)],
+        );
+        cfg.oauth_excluded_models
+            .insert("vertex".into(), vec!["*-lite".into()]);
+        let models = [
+            model("gemini-2.5-pro"),
+            model("gemini-2.5-flash"),
+            model("gemini-2.5-flash-lite"),
+            model("gemini-3-pro-preview"),
+        ];
+        let own_exclusion = ["gemini-3-*".to_owned()];
+        let files = [FileCredential {
+            provider: Provider::VertexAccount,
+            label: "vertex-a.json",
+            prefix: "",
+            priority: 0,
+            models: &models,
+            excluded: &own_exclusion,
+            disable_cooling: None,
+        }];
+        let t = Table::build_with(&cfg, &files, Instant::now());
+        let ids: Vec<&str> = t.listed().iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["pro", "gemini-2.5-flash", "flash"]);
+        let upstream = |id: &str| slots_of(&t, id, |s| s.upstream_model.clone());
+        assert_eq!(upstream("pro"), ["gemini-2.5-pro"]);
+        assert_eq!(upstream("flash"), ["gemini-2.5-flash"]);
+
+        // API-key entries keep their own `models:` aliases; the OAuth rules never apply.
+        let keyed = Config {
+            vertex_api_key: vec![crate::config::ProviderKey {
+                api_key: Secret::new("vk"),
+                models: vec![model("gemini-2.5-pro"), model("gemini-2.5-flash-lite")],
+                ..Default::default()
+            }],
+            ..cfg
+        };
+        let t = Table::build(&keyed, Instant::now());
+        let ids: Vec<&str> = t.listed().iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["gemini-2.5-pro", "gemini-2.5-flash-lite"]);
     }
 
     #[test]
