@@ -198,22 +198,25 @@ pub fn translate_response(
 
 /// The body a client gets for an upstream error answer (`status`, `body`): `None` when the
 /// upstream speaks the client's format (its body passes through untouched), otherwise the
-/// upstream's message re-rendered in the client's error shape.
+/// upstream's message re-rendered in the client's error shape with the type its status stands for (a 429 is a
+/// rate limit — OpenAI `rate_limit_exceeded`, Anthropic `rate_limit_error`, Gemini
+/// `RESOURCE_EXHAUSTED` — never the gateway's own `model_cooldown`).
 pub fn upstream_error_body(
     client: Format,
     upstream: Format,
     status: StatusCode,
     body: &[u8],
 ) -> Option<Bytes> {
-    (client != upstream).then(|| {
-        let err = Error::new(kind_for_status(status), upstream_message(body, status));
-        client.error_body_with_status(&err, status)
-    })
+    if client == upstream {
+        return None;
+    }
+    let err = Error::new(kind_for_status(status), upstream_message(body, status));
+    Some(client.error_body_with_status(&err, status))
 }
 
 /// The error kind whose shape fits an upstream status. Only the rendering uses it: an
 /// upstream's 500 is rendered as a server error (OpenAI `server_error`, Gemini `INTERNAL`),
-/// other failures as unavailability.
+/// a 429 as the upstream's rate limit, other failures as unavailability.
 fn kind_for_status(status: StatusCode) -> Kind {
     match status.as_u16() {
         400 | 422 => Kind::InvalidRequest,
@@ -221,7 +224,7 @@ fn kind_for_status(status: StatusCode) -> Kind {
         404 => Kind::ModelNotFound,
         408 | 504 => Kind::UpstreamTimeout,
         413 => Kind::PayloadTooLarge,
-        429 => Kind::Cooldown,
+        429 => Kind::RateLimited,
         500 => Kind::Internal,
         _ => Kind::UpstreamUnavailable,
     }
@@ -632,6 +635,33 @@ mod error_tests {
         );
         assert_eq!(v["error"]["type"], "api_error");
         assert_eq!(v["error"]["message"], "upstream answered 502 Bad Gateway");
+    }
+
+    #[test]
+    fn an_upstream_429_is_a_rate_limit_not_the_gateways_cooldown() {
+        let claude =
+            r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#;
+        for client in [Format::OpenAiChat, Format::OpenAiResponses] {
+            let v = rendered(client, Format::Claude, 429, claude);
+            assert_eq!(v["error"]["code"], "rate_limit_exceeded", "{client:?}");
+            assert_eq!(v["error"]["type"], "rate_limit_error");
+            assert_eq!(v["error"]["message"], "slow down");
+            assert!(v["error"].get("reset_seconds").is_none());
+        }
+        let v = rendered(
+            Format::Claude,
+            Format::Gemini,
+            429,
+            r#"{"error":{"message":"q"}}"#,
+        );
+        assert_eq!(v["error"]["type"], "rate_limit_error");
+        let v = rendered(
+            Format::Gemini,
+            Format::OpenAiChat,
+            429,
+            r#"{"error":{"message":"q"}}"#,
+        );
+        assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
     }
 
     #[test]
