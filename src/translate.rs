@@ -197,8 +197,10 @@ pub fn translate_response(
 }
 
 /// The body a client gets for an upstream error answer (`status`, `body`): `None` when the
-/// upstream speaks the client's format (its body passes through untouched), otherwise the
-/// upstream's message re-rendered in the client's error shape with the type its status stands for (a 429 is a
+/// upstream speaks the client's format (its body passes through untouched); between OpenAI
+/// Chat and Responses, which share one error shape, the upstream's `error` object as it came
+/// (its `type`, `code`, `param` and any extra fields); otherwise the upstream's message
+/// re-rendered in the client's error shape with the type its status stands for (a 429 is a
 /// rate limit — OpenAI `rate_limit_exceeded`, Anthropic `rate_limit_error`, Gemini
 /// `RESOURCE_EXHAUSTED` — never the gateway's own `model_cooldown`).
 pub fn upstream_error_body(
@@ -210,8 +212,36 @@ pub fn upstream_error_body(
     if client == upstream {
         return None;
     }
+    if openai_shaped(client) && openai_shaped(upstream) {
+        if let Some(kept) = openai_error(body) {
+            return Some(kept);
+        }
+    }
     let err = Error::new(kind_for_status(status), upstream_message(body, status));
     Some(client.error_body_with_status(&err, status))
+}
+
+/// Chat and Responses errors share `{"error":{"message","type","param","code"}}`.
+fn openai_shaped(fmt: Format) -> bool {
+    matches!(fmt, Format::OpenAiChat | Format::OpenAiResponses)
+}
+
+/// `{"error": <the upstream's error object, byte for byte>}`, when `body` has an `error`
+/// object with a string `message`; other top-level keys are dropped.
+fn openai_error(body: &[u8]) -> Option<Bytes> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        error: &'a serde_json::value::RawValue,
+    }
+    let env: Envelope<'_> = serde_json::from_slice(body).ok()?;
+    let object: serde_json::Value = serde_json::from_str(env.error.get()).ok()?;
+    object.get("message")?.as_str()?;
+    let mut out = BytesMut::with_capacity(env.error.get().len() + 10);
+    out.extend_from_slice(b"{\"error\":");
+    out.extend_from_slice(env.error.get().as_bytes());
+    out.extend_from_slice(b"}");
+    Some(out.freeze())
 }
 
 /// The error kind whose shape fits an upstream status. Only the rendering uses it: an
@@ -662,6 +692,26 @@ mod error_tests {
             r#"{"error":{"message":"q"}}"#,
         );
         assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
+    }
+
+    #[test]
+    fn chat_and_responses_errors_keep_type_code_and_param() {
+        let quota = r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
+        let v = rendered(Format::OpenAiResponses, Format::OpenAiChat, 429, quota);
+        assert_eq!(v["error"]["code"], "insufficient_quota");
+        assert_eq!(v["error"]["type"], "insufficient_quota");
+        let bad = r#"{"error":{"message":"bad","type":"invalid_request_error","param":"input[1]","code":"invalid_value"},"extra":1}"#;
+        let v = rendered(Format::OpenAiChat, Format::OpenAiResponses, 400, bad);
+        assert_eq!(
+            v,
+            serde_json::json!({"error":{"message":"bad","type":"invalid_request_error","param":"input[1]","code":"invalid_value"}})
+        );
+        // Not an OpenAI error object: re-rendered from the status.
+        for body in [r#"{"error":"plain"}"#, "<html>", r#"{"error":{"code":5}}"#] {
+            let v = rendered(Format::OpenAiChat, Format::OpenAiResponses, 400, body);
+            assert_eq!(v["error"]["type"], "invalid_request_error", "{body}");
+            assert!(v["error"]["message"].is_string(), "{body}");
+        }
     }
 
     #[test]
