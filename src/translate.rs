@@ -143,7 +143,9 @@ pub struct Reply<'a> {
     pub client: ClientApi,
     /// The model name the client asked for.
     pub model: &'a str,
-    /// The response id to use when the upstream gave none.
+    /// The response id to use when the upstream gave none. Streams and whole answers follow
+    /// one rule, as CLIProxyAPI does: the client sees the upstream's response id when it
+    /// gives one (in its answer, or in a stream's first event), else this one.
     pub id: &'a str,
     /// Unix seconds, used when the upstream gave no time.
     pub created: u64,
@@ -154,7 +156,8 @@ pub struct Reply<'a> {
 }
 
 /// A translated non-stream upstream answer: `body` (an SSE body when `event_stream`, e.g.
-/// Codex's) decoded from `upstream`'s format, stamped per `reply`, and encoded for the client:
+/// Codex's) decoded from `upstream`'s format, stamped per `reply` (the upstream's response id
+/// when it has one, see [`Reply::id`]), and encoded for the client:
 /// one JSON body, or the whole answer replayed as a stream when the client asked for one.
 /// Returns the client body and the usage.
 pub fn translate_response(
@@ -478,13 +481,25 @@ pub fn decode_stream_body(fmt: Format, body: &[u8]) -> Result<Vec<ir::Event>, Er
 
 /// A translated stream: upstream bytes → SSE frames → upstream decoder → IR events → client
 /// encoder → client bytes. Feed it the upstream's reads as they come; the output does not
-/// depend on how the upstream bytes were split.
+/// depend on how the upstream bytes were split. The response id follows [`Reply::id`]: the
+/// upstream's, when its first event names one.
 pub struct Transcoder {
     framer: sse::Framer,
     decoder: StreamDecoder,
     encoder: StreamEncoder,
     events: Vec<ir::Event>,
     usage: Option<ir::Usage>,
+    /// How the encoder was built (with the gateway's id), kept until the first event: when
+    /// that is the upstream's `Start` with an id, the encoder is rebuilt with it.
+    pending: Option<EncoderArgs>,
+}
+
+/// What a client stream encoder is built from, besides the response id.
+struct EncoderArgs {
+    client: ClientApi,
+    model: String,
+    created: u64,
+    wants_usage: bool,
 }
 
 impl Transcoder {
@@ -502,6 +517,12 @@ impl Transcoder {
             ),
             events: Vec::new(),
             usage: None,
+            pending: Some(EncoderArgs {
+                client: reply.client,
+                model: reply.model.to_owned(),
+                created: reply.created,
+                wants_usage: reply.wants_usage,
+            }),
         }
     }
 
@@ -561,6 +582,19 @@ impl Transcoder {
 
     fn encode(&mut self, out: &mut BytesMut) {
         for ev in self.events.drain(..) {
+            if let Some(args) = self.pending.take() {
+                if let ir::Event::Start { id, .. } = &ev {
+                    if !id.is_empty() {
+                        self.encoder = StreamEncoder::new(
+                            args.client,
+                            &args.model,
+                            id,
+                            args.created,
+                            args.wants_usage,
+                        );
+                    }
+                }
+            }
             if let ir::Event::Usage(u) = &ev {
                 self.usage = Some(*u);
             }
@@ -721,5 +755,91 @@ mod error_tests {
             upstream_error_body(Format::Claude, Format::Claude, status, b"{}"),
             None
         );
+    }
+}
+
+#[cfg(test)]
+mod id_tests {
+    use super::*;
+
+    const CLAUDE_STREAM: &str = concat!(
+        "event: message_start\n",
+        "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_up\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-x\",\"content\":[],\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\n",
+        "event: content_block_start\n",
+        "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+        "event: content_block_delta\n",
+        "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n",
+        "event: content_block_stop\n",
+        "data: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+        "event: message_delta\n",
+        "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\n",
+        "event: message_stop\n",
+        "data: {\"type\":\"message_stop\"}\n\n",
+    );
+
+    const CLAUDE_ANSWER: &str = r#"{"id":"msg_up","type":"message","role":"assistant","model":"claude-x","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}"#;
+
+    fn reply(client: ClientApi, stream: bool) -> Reply<'static> {
+        Reply {
+            client,
+            model: "alias",
+            id: "gw-id",
+            created: 1,
+            stream,
+            wants_usage: false,
+        }
+    }
+
+    fn stream(client: ClientApi, input: &str) -> String {
+        let mut t = Transcoder::new(Format::Claude, &reply(client, true));
+        let mut out = BytesMut::new();
+        assert!(t.push(input.as_bytes(), &mut out));
+        t.finish(&mut out);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn streams_and_whole_answers_carry_the_upstreams_id() {
+        let clients = [
+            ClientApi::Chat,
+            ClientApi::Completions,
+            ClientApi::Responses,
+            ClientApi::Gemini { json_array: false },
+        ];
+        for client in clients {
+            let streamed = stream(client, CLAUDE_STREAM);
+            assert!(streamed.contains("msg_up"), "{client:?}: {streamed}");
+            assert!(!streamed.contains("gw-id"), "{client:?}: {streamed}");
+            let (whole, _) = translate_response(
+                Format::Claude,
+                CLAUDE_ANSWER.as_bytes(),
+                false,
+                &reply(client, false),
+            )
+            .unwrap();
+            let whole = String::from_utf8(whole).unwrap();
+            assert!(whole.contains("msg_up"), "{client:?}: {whole}");
+        }
+    }
+
+    #[test]
+    fn the_gateways_id_stands_in_when_the_upstream_gives_none() {
+        let no_id = CLAUDE_STREAM.replace("\"id\":\"msg_up\",", "");
+        let streamed = stream(ClientApi::Chat, &no_id);
+        assert!(streamed.contains("\"id\":\"gw-id\""), "{streamed}");
+        let early_error = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}\n\n";
+        let streamed = stream(ClientApi::Responses, early_error);
+        assert!(streamed.contains("\"id\":\"gw-id\""), "{streamed}");
+        let whole = CLAUDE_ANSWER.replace("\"id\":\"msg_up\",", "");
+        let (whole, _) = translate_response(
+            Format::Claude,
+            whole.as_bytes(),
+            false,
+            &reply(ClientApi::Chat, false),
+        )
+        .unwrap();
+        assert!(String::from_utf8(whole)
+            .unwrap()
+            .contains("\"id\":\"gw-id\""));
     }
 }
