@@ -2,8 +2,12 @@
 //! for targeted patches. OpenAI chat client → OpenAI-compatible upstream: `model` is rewritten
 //! to the upstream name on the way up and back to the client's alias on the way down, and
 //! streams are asked to report usage. Other same-family pairs (Claude, Gemini, Responses →
-//! Codex streams): only the model name is swapped, where the body carries one. Pure: bytes
-//! in, bytes out.
+//! Codex streams): only the model name is swapped, where the body or the stream's events
+//! carry one ([`RawStream`] for streams). Pure: bytes in, bytes out.
+
+mod raw;
+
+pub use raw::RawStream;
 
 use std::borrow::Cow;
 
@@ -109,13 +113,27 @@ pub fn request_body(upstream: Format, body: &Bytes, upstream_model: &str) -> Res
 }
 
 /// A same-family non-stream answer: the upstream's body with the client's model name (`alias`)
-/// back in place of the upstream one. Gemini answers carry no model field, and a body that is
-/// not a JSON object is left as it is.
+/// back in place of the upstream one (Gemini's `modelVersion`, when the answer has one). A
+/// body that is not a JSON object is left as it is.
 pub fn response_body(upstream: Format, body: Bytes, alias: &str, upstream_model: &str) -> Bytes {
-    if upstream == Format::Gemini || alias == upstream_model {
+    if alias == upstream_model {
         return body;
     }
+    if upstream == Format::Gemini {
+        return replace_existing(&body, "modelVersion", alias).unwrap_or(body);
+    }
     replace_model(&body, alias).unwrap_or(body)
+}
+
+/// The body with its top-level string `key` set to `value`; `None` when it has no such string.
+fn replace_existing(body: &[u8], key: &str, value: &str) -> Option<Bytes> {
+    let fields = json::top_level(body, &[key]).ok()?;
+    let span = fields.span(0).filter(|_| fields.str(0).is_some())?;
+    let lit = json::string_literal(value);
+    Some(Bytes::from(json::splice(
+        body,
+        &mut [Edit::Replace(span, &lit)],
+    )))
 }
 
 /// The body with its top-level `model` replaced by `model` (everything else byte-exact).
