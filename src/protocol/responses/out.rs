@@ -252,6 +252,9 @@ pub struct OutReasoningItem<'a> {
     pub kind: &'static str,
     /// Item id.
     pub id: &'a str,
+    /// Item status, when it is not complete (a stream that failed while it was open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
     /// Summary parts.
     pub summary: Vec<OutSummary<'a>>,
     /// Another family's signature or redacted thinking, tagged with its family, for the

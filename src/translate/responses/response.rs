@@ -201,6 +201,7 @@ pub fn encode_response_with_namespaces(resp: &ir::Response, namespaces: &[String
                 output.push(wire::OutItem::Reasoning(wire::OutReasoningItem {
                     kind: "reasoning",
                     id,
+                    status: None,
                     summary: Vec::new(),
                     encrypted_content: Some(foreign_redacted(data, *origin).into()),
                 }));
@@ -270,6 +271,7 @@ pub(super) fn reasoning_item<'a>(
     wire::OutItem::Reasoning(wire::OutReasoningItem {
         kind: "reasoning",
         id,
+        status: None,
         summary: if text.is_empty() {
             Vec::new()
         } else {
