@@ -628,6 +628,8 @@ fn encode_user<'a>(blocks: &'a [Block], out: &mut Vec<chat_out::Message<'a>>) ->
         match block {
             Block::Text(text) => parts.push(chat_out::Part::Text { text }),
             Block::Image(image) => parts.push(image_part(image)?),
+            // A `tool` message has no failure flag: `is_error` is dropped and the content goes
+            // as it is, as CLIProxyAPI does (no marker is invented).
             Block::ToolResult {
                 call_id, content, ..
             } => {

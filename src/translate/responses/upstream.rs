@@ -198,6 +198,8 @@ fn encode_message<'a>(message: &'a ir::Message, out: &mut Vec<wire::OutItem<'a>>
                     },
                 }));
             }
+            // `function_call_output` has no failure flag: `is_error` is dropped and the
+            // content goes as it is, as CLIProxyAPI does (no marker is invented).
             ir::Block::ToolResult {
                 call_id, content, ..
             } => {

@@ -212,6 +212,16 @@ fn tool_result_shapes_are_unwrapped_only_when_they_are_plain_text() {
             false
         )
     );
+    // Error details as an object (Gemini's documented `error` key) still mark a failure.
+    assert_eq!(
+        result(json!({"error": {"code": 404, "message": "no such file"}})),
+        (
+            vec![Block::Text(
+                r#"{"code":404,"message":"no such file"}"#.into()
+            )],
+            true
+        )
+    );
 }
 
 #[test]
@@ -331,6 +341,12 @@ fn tool_results_are_named_from_their_call_and_wrapped_as_objects() {
                         content: vec![Block::Text("nope".into())],
                         is_error: true,
                     },
+                    Block::ToolResult {
+                        call_id: "c2".into(),
+                        name: None,
+                        content: vec![Block::Text(r#"{"code":404}"#.into())],
+                        is_error: true,
+                    },
                     Block::Text("continue".into()),
                 ],
             },
@@ -344,6 +360,7 @@ fn tool_results_are_named_from_their_call_and_wrapped_as_objects() {
             {"functionResponse": {"name": "read", "response": {"output": "hello"}}},
             {"functionResponse": {"name": "list", "response": {"files": ["a"]}}},
             {"functionResponse": {"name": "zz", "response": {"error": "nope"}}},
+            {"functionResponse": {"name": "list", "response": {"error": {"code": 404}}}},
             {"text": "continue"}
         ]})
     );
