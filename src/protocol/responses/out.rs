@@ -186,16 +186,16 @@ pub enum OutPart<'a> {
     InputImage {
         /// The URL.
         image_url: Cow<'a, str>,
-        /// Always `auto`.
-        detail: &'static str,
+        /// The client's resolution hint (`auto`, `low`, `high`); `auto` when it gave none.
+        detail: &'a str,
     },
     /// An image by uploaded file id.
     #[serde(rename = "input_image")]
     InputImageFile {
         /// The file id.
         file_id: &'a str,
-        /// Always `auto`.
-        detail: &'static str,
+        /// The client's resolution hint; `auto` when it gave none.
+        detail: &'a str,
     },
 }
 

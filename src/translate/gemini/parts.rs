@@ -162,12 +162,12 @@ pub(super) fn decode_parts(parts: Vec<Part<'_>>, ids: &mut CallIds, out: &mut Ve
                 out.push(Block::Text(text.into_owned()));
             }
         } else if let Some(blob) = part.inline_data {
-            out.push(Block::Image(Image::Base64 {
+            out.push(Block::image(Image::Base64 {
                 media_type: blob.mime_type.into_owned(),
                 data: blob.data.into_owned(),
             }));
         } else if let Some(file) = part.file_data {
-            out.push(Block::Image(Image::File {
+            out.push(Block::image(Image::File {
                 uri: file.file_uri.into_owned(),
                 media_type: file.mime_type.map(Cow::into_owned),
             }));
@@ -307,12 +307,12 @@ pub(super) fn push_block<'a>(
             });
             // Images a tool returned follow its response as parts of the same turn.
             for block in content {
-                if let Block::Image(image) = block {
+                if let Block::Image { image, .. } = block {
                     parts.push(image_part(image, mode)?);
                 }
             }
         }
-        Block::Image(image) => parts.push(image_part(image, mode)?),
+        Block::Image { image, .. } => parts.push(image_part(image, mode)?),
         Block::Opaque { origin, raw } => {
             if *origin == Family::Gemini {
                 if let Ok(part) = serde_json::from_str::<Part<'a>>(raw) {

@@ -116,7 +116,7 @@ fn output_item(
         }),
         Some("image_generation_call") => {
             if let Some(data) = item.result.as_deref().filter(|d| !d.is_empty()) {
-                out.push(ir::Block::Image(ir::Image::Base64 {
+                out.push(ir::Block::image(ir::Image::Base64 {
                     media_type: "image/png".to_owned(),
                     data: data.to_owned(),
                 }));
@@ -222,7 +222,10 @@ pub fn encode_response_with_namespaces(resp: &ir::Response, namespaces: &[String
                     arguments,
                 }));
             }
-            ir::Block::Image(ir::Image::Base64 { data, .. }) => {
+            ir::Block::Image {
+                image: ir::Image::Base64 { data, .. },
+                ..
+            } => {
                 output.push(wire::OutItem::ImageGeneration(wire::OutImageGeneration {
                     kind: "image_generation_call",
                     id,

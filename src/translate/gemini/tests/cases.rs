@@ -371,7 +371,7 @@ fn another_providers_file_ids_are_refused_and_gemini_file_uris_kept() {
     let with_file = |uri: &str| Request {
         messages: vec![Message {
             role: Role::User,
-            content: vec![Block::Image(Image::File {
+            content: vec![Block::image(Image::File {
                 uri: uri.into(),
                 media_type: Some("image/png".into()),
             })],
@@ -403,7 +403,7 @@ fn images_gemini_cannot_fetch_are_refused_with_a_clear_message() {
     let with_image = |url: &str| Request {
         messages: vec![Message {
             role: Role::User,
-            content: vec![Block::Image(Image::Url(url.into()))],
+            content: vec![Block::image(Image::Url(url.into()))],
         }],
         ..Request::default()
     };
