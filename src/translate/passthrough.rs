@@ -113,16 +113,18 @@ pub fn request_body(upstream: Format, body: &Bytes, upstream_model: &str) -> Res
 }
 
 /// A same-family non-stream answer: the upstream's body with the client's model name (`alias`)
-/// back in place of the upstream one (Gemini's `modelVersion`, when the answer has one). A
-/// body that is not a JSON object is left as it is.
+/// back in place of the upstream one, where the answer names it (`model`; Gemini's
+/// `modelVersion`). Answers that name no model (token counts) and bodies that are not JSON
+/// objects are left as they are.
 pub fn response_body(upstream: Format, body: Bytes, alias: &str, upstream_model: &str) -> Bytes {
     if alias == upstream_model {
         return body;
     }
-    if upstream == Format::Gemini {
-        return replace_existing(&body, "modelVersion", alias).unwrap_or(body);
-    }
-    replace_model(&body, alias).unwrap_or(body)
+    let key = match upstream {
+        Format::Gemini => "modelVersion",
+        _ => "model",
+    };
+    replace_existing(&body, key, alias).unwrap_or(body)
 }
 
 /// The body with its top-level string `key` set to `value`; `None` when it has no such string.
@@ -472,6 +474,27 @@ mod tests {
         assert_eq!(v["model"], "alias");
         let u = usage.unwrap();
         assert_eq!((u.input, u.output, u.total, u.cached), (9, 3, 12, 4));
+    }
+
+    #[test]
+    fn answers_get_the_alias_only_where_they_name_a_model() {
+        let patched = |fmt, body: &'static str| {
+            let out = response_body(fmt, Bytes::from_static(body.as_bytes()), "alias", "up");
+            serde_json::from_slice::<serde_json::Value>(&out).unwrap()
+        };
+        let v = patched(Format::Claude, r#"{"id":"m","model":"up","content":[]}"#);
+        assert_eq!(v["model"], "alias");
+        let v = patched(Format::Gemini, r#"{"candidates":[],"modelVersion":"up"}"#);
+        assert_eq!(v["modelVersion"], "alias");
+        // Token counts name no model, and get none.
+        assert_eq!(
+            patched(Format::Claude, r#"{"input_tokens":12}"#),
+            serde_json::json!({"input_tokens": 12})
+        );
+        assert_eq!(
+            patched(Format::Gemini, r#"{"totalTokens":12}"#),
+            serde_json::json!({"totalTokens": 12})
+        );
     }
 
     #[test]
