@@ -27,9 +27,10 @@ enum Family {
 }
 
 /// A same-family stream with the model name patched to the alias. When the alias is the
-/// upstream's own name (or once Claude's `message_start` has gone by) reads are forwarded as
-/// they are, without framing; otherwise they are split into SSE frames, and each frame is
-/// forwarded untouched unless it names the model.
+/// upstream's own name, reads are forwarded as they are, without framing; otherwise they are
+/// split into SSE frames, and each frame is forwarded untouched unless it names the model.
+/// Framing goes on after Claude's `message_start` (frames then pass without a look), so that
+/// what the client gets never depends on how the upstream's bytes were split.
 #[derive(Debug)]
 pub struct RawStream {
     /// `None`: forward reads untouched.
@@ -37,6 +38,8 @@ pub struct RawStream {
     framer: sse::Framer,
     /// The alias as a JSON string literal.
     literal: Vec<u8>,
+    /// Nothing more can name the model (Claude, after its first event).
+    settled: bool,
 }
 
 impl RawStream {
@@ -55,6 +58,7 @@ impl RawStream {
             family,
             framer: sse::Framer::new(),
             literal: json::string_literal(alias),
+            settled: false,
         }
     }
 
@@ -68,9 +72,9 @@ impl RawStream {
             return Ok(chunk);
         };
         self.framer.push(&chunk);
-        let mut out = BytesMut::new();
+        let mut out = BytesMut::with_capacity(chunk.len() + self.literal.len());
         while let Some(frame) = self.framer.next_frame()? {
-            if self.family.is_none() {
+            if self.settled {
                 out.extend_from_slice(&frame);
                 continue;
             }
@@ -79,19 +83,11 @@ impl RawStream {
                 out.extend_from_slice(&frame);
                 continue;
             }
-            if family == Family::Claude {
-                // `message_start` comes first; nothing after it names the model.
-                self.family = None;
-            }
+            // Claude's `message_start` comes first; nothing after it names the model.
+            self.settled = family == Family::Claude;
             match patch(&frame, &ev, family, &self.literal) {
                 Some(patched) => out.extend_from_slice(&patched),
                 None => out.extend_from_slice(&frame),
-            }
-        }
-        if self.family.is_none() {
-            // Back to forwarding reads as they are: flush what the framer still holds.
-            if let Some(rest) = self.framer.finish() {
-                out.extend_from_slice(&rest);
             }
         }
         Ok(out.freeze())
@@ -105,6 +101,9 @@ impl RawStream {
         let Some(rest) = self.framer.finish() else {
             return Bytes::new();
         };
+        if self.settled {
+            return rest;
+        }
         let ev = sse::parse(&rest);
         patch(&rest, &ev, family, &self.literal).unwrap_or(rest)
     }
@@ -187,8 +186,10 @@ mod tests {
     }
 
     const CLAUDE: &str = concat!(
+        ": ping\n\n",
         "event: message_start\n",
         "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-up\",\"content\":[]}}\n\n",
+        "\n",
         "event: content_block_delta\n",
         "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\\\"model\\\":\\\"claude-up\\\"\"}}\n\n",
         "event: message_stop\n",
