@@ -30,8 +30,12 @@ pub enum Kind {
     UpstreamTimeout,
     /// The upstream answered with something the gateway cannot use.
     UpstreamProtocol,
-    /// Every credential that serves the model is cooling down (quota, rate limit, failures).
+    /// Every credential that serves the model is cooling down (quota, rate limit, failures):
+    /// the gateway's own 429.
     Cooldown,
+    /// The upstream refused the request with a rate or quota limit (its HTTP 429), relayed to
+    /// the client in the client's shape.
+    RateLimited,
     /// A bug or resource problem inside the gateway.
     Internal,
 }
@@ -112,7 +116,8 @@ impl Error {
             Kind::UpstreamUnavailable
             | Kind::UpstreamTimeout
             | Kind::UpstreamProtocol
-            | Kind::Cooldown => Side::Upstream,
+            | Kind::Cooldown
+            | Kind::RateLimited => Side::Upstream,
             Kind::Internal => Side::Internal,
         };
         let retry = match kind {
@@ -164,7 +169,7 @@ impl Error {
             Kind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Kind::UpstreamUnavailable | Kind::UpstreamProtocol => StatusCode::BAD_GATEWAY,
             Kind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
-            Kind::Cooldown => StatusCode::TOO_MANY_REQUESTS,
+            Kind::Cooldown | Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,6 +188,7 @@ impl Error {
             Kind::UpstreamTimeout => "upstream_timeout",
             Kind::UpstreamProtocol => "upstream_protocol",
             Kind::Cooldown => "model_cooldown",
+            Kind::RateLimited => "rate_limited",
             Kind::Internal => "internal",
         }
     }
@@ -274,6 +280,16 @@ mod tests {
         assert_eq!(d.reset_time(), "2026-01-01T00:00:59Z");
         assert_eq!(d.reset_seconds(now + Duration::from_secs(100)), 0);
         assert_eq!(Error::new(Kind::Internal, "x").retry_after(), None);
+    }
+
+    #[test]
+    fn an_upstream_rate_limit_is_429_without_the_cooldown_details() {
+        let e = Error::new(Kind::RateLimited, "slow down");
+        assert_eq!(e.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(e.side, Side::Upstream);
+        assert_eq!(e.label(), "rate_limited");
+        assert_eq!(e.retry_after(), None);
+        assert!(e.cooldown.is_none());
     }
 
     #[test]

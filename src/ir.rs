@@ -76,8 +76,15 @@ pub struct Message {
 pub enum Block {
     /// Plain text.
     Text(String),
-    /// An image.
-    Image(Image),
+    /// An image ([`Block::image`] builds one without a `detail` hint).
+    Image {
+        /// Where the image is.
+        image: Image,
+        /// OpenAI's resolution hint (`image_url.detail` in Chat, `input_image.detail` in
+        /// Responses: `low`, `high`), verbatim; `None` when the client gave none or `auto`,
+        /// the default. Only those two formats carry it: other targets drop it.
+        detail: Option<String>,
+    },
     /// A tool call made by the model. `arguments` is the raw JSON text, byte for byte as the
     /// source had it (Gemini's `args` object is serialised once, here).
     ToolCall {
@@ -122,6 +129,16 @@ pub enum Block {
         /// Raw JSON text.
         raw: String,
     },
+}
+
+impl Block {
+    /// An image block without a `detail` hint.
+    pub fn image(image: Image) -> Block {
+        Block::Image {
+            image,
+            detail: None,
+        }
+    }
 }
 
 /// A provider's signature over a thinking block (Claude `signature`, Gemini

@@ -143,7 +143,9 @@ pub struct Reply<'a> {
     pub client: ClientApi,
     /// The model name the client asked for.
     pub model: &'a str,
-    /// The response id to use when the upstream gave none.
+    /// The response id to use when the upstream gave none. Streams and whole answers follow
+    /// one rule, as CLIProxyAPI does: the client sees the upstream's response id when it
+    /// gives one (in its answer, or in a stream's first event), else this one.
     pub id: &'a str,
     /// Unix seconds, used when the upstream gave no time.
     pub created: u64,
@@ -154,7 +156,8 @@ pub struct Reply<'a> {
 }
 
 /// A translated non-stream upstream answer: `body` (an SSE body when `event_stream`, e.g.
-/// Codex's) decoded from `upstream`'s format, stamped per `reply`, and encoded for the client:
+/// Codex's) decoded from `upstream`'s format, stamped per `reply` (the upstream's response id
+/// when it has one, see [`Reply::id`]), and encoded for the client:
 /// one JSON body, or the whole answer replayed as a stream when the client asked for one.
 /// Returns the client body and the usage.
 pub fn translate_response(
@@ -197,23 +200,56 @@ pub fn translate_response(
 }
 
 /// The body a client gets for an upstream error answer (`status`, `body`): `None` when the
-/// upstream speaks the client's format (its body passes through untouched), otherwise the
-/// upstream's message re-rendered in the client's error shape.
+/// upstream speaks the client's format (its body passes through untouched); between OpenAI
+/// Chat and Responses, which share one error shape, the upstream's `error` object as it came
+/// (its `type`, `code`, `param` and any extra fields); otherwise the upstream's message
+/// re-rendered in the client's error shape with the type its status stands for (a 429 is a
+/// rate limit — OpenAI `rate_limit_exceeded`, Anthropic `rate_limit_error`, Gemini
+/// `RESOURCE_EXHAUSTED` — never the gateway's own `model_cooldown`).
 pub fn upstream_error_body(
     client: Format,
     upstream: Format,
     status: StatusCode,
     body: &[u8],
 ) -> Option<Bytes> {
-    (client != upstream).then(|| {
-        let err = Error::new(kind_for_status(status), upstream_message(body, status));
-        client.error_body_with_status(&err, status)
-    })
+    if client == upstream {
+        return None;
+    }
+    if openai_shaped(client) && openai_shaped(upstream) {
+        if let Some(kept) = openai_error(body) {
+            return Some(kept);
+        }
+    }
+    let err = Error::new(kind_for_status(status), upstream_message(body, status));
+    Some(client.error_body_with_status(&err, status))
+}
+
+/// Chat and Responses errors share `{"error":{"message","type","param","code"}}`.
+fn openai_shaped(fmt: Format) -> bool {
+    matches!(fmt, Format::OpenAiChat | Format::OpenAiResponses)
+}
+
+/// `{"error": <the upstream's error object, byte for byte>}`, when `body` has an `error`
+/// object with a string `message`; other top-level keys are dropped.
+fn openai_error(body: &[u8]) -> Option<Bytes> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        error: &'a serde_json::value::RawValue,
+    }
+    let env: Envelope<'_> = serde_json::from_slice(body).ok()?;
+    let object: serde_json::Value = serde_json::from_str(env.error.get()).ok()?;
+    object.get("message")?.as_str()?;
+    let mut out = BytesMut::with_capacity(env.error.get().len() + 10);
+    out.extend_from_slice(b"{\"error\":");
+    out.extend_from_slice(env.error.get().as_bytes());
+    out.extend_from_slice(b"}");
+    Some(out.freeze())
 }
 
 /// The error kind whose shape fits an upstream status. Only the rendering uses it: an
 /// upstream's 500 is rendered as a server error (OpenAI `server_error`, Gemini `INTERNAL`),
-/// other failures as unavailability.
+/// a 429 as the upstream's rate limit, other failures as unavailability.
 fn kind_for_status(status: StatusCode) -> Kind {
     match status.as_u16() {
         400 | 422 => Kind::InvalidRequest,
@@ -221,7 +257,7 @@ fn kind_for_status(status: StatusCode) -> Kind {
         404 => Kind::ModelNotFound,
         408 | 504 => Kind::UpstreamTimeout,
         413 => Kind::PayloadTooLarge,
-        429 => Kind::Cooldown,
+        429 => Kind::RateLimited,
         500 => Kind::Internal,
         _ => Kind::UpstreamUnavailable,
     }
@@ -445,13 +481,25 @@ pub fn decode_stream_body(fmt: Format, body: &[u8]) -> Result<Vec<ir::Event>, Er
 
 /// A translated stream: upstream bytes → SSE frames → upstream decoder → IR events → client
 /// encoder → client bytes. Feed it the upstream's reads as they come; the output does not
-/// depend on how the upstream bytes were split.
+/// depend on how the upstream bytes were split. The response id follows [`Reply::id`]: the
+/// upstream's, when its first event names one.
 pub struct Transcoder {
     framer: sse::Framer,
     decoder: StreamDecoder,
     encoder: StreamEncoder,
     events: Vec<ir::Event>,
     usage: Option<ir::Usage>,
+    /// How the encoder was built (with the gateway's id), kept until the first event: when
+    /// that is the upstream's `Start` with an id, the encoder is rebuilt with it.
+    pending: Option<EncoderArgs>,
+}
+
+/// What a client stream encoder is built from, besides the response id.
+struct EncoderArgs {
+    client: ClientApi,
+    model: String,
+    created: u64,
+    wants_usage: bool,
 }
 
 impl Transcoder {
@@ -469,6 +517,12 @@ impl Transcoder {
             ),
             events: Vec::new(),
             usage: None,
+            pending: Some(EncoderArgs {
+                client: reply.client,
+                model: reply.model.to_owned(),
+                created: reply.created,
+                wants_usage: reply.wants_usage,
+            }),
         }
     }
 
@@ -528,6 +582,19 @@ impl Transcoder {
 
     fn encode(&mut self, out: &mut BytesMut) {
         for ev in self.events.drain(..) {
+            if let Some(args) = self.pending.take() {
+                if let ir::Event::Start { id, .. } = &ev {
+                    if !id.is_empty() {
+                        self.encoder = StreamEncoder::new(
+                            args.client,
+                            &args.model,
+                            id,
+                            args.created,
+                            args.wants_usage,
+                        );
+                    }
+                }
+            }
             if let ir::Event::Usage(u) = &ev {
                 self.usage = Some(*u);
             }
@@ -568,78 +635,4 @@ pub fn split_thinking_suffix(model: &str) -> (&str, Option<ir::Reasoning>) {
 }
 
 #[cfg(test)]
-mod suffix_tests {
-    use super::*;
-
-    #[test]
-    fn thinking_suffixes() {
-        let (m, r) = split_thinking_suffix("gemini-2.5-pro(8192)");
-        assert_eq!(m, "gemini-2.5-pro");
-        let r = r.unwrap();
-        assert_eq!((r.budget, r.effort), (Some(8192), Some(ir::Effort::Medium)));
-        let (m, r) = split_thinking_suffix("claude-sonnet-4(high)");
-        assert_eq!(m, "claude-sonnet-4");
-        assert_eq!(r.unwrap().effort, Some(ir::Effort::High));
-        assert_eq!(split_thinking_suffix("m(none)").1.unwrap().budget, Some(0));
-        assert_eq!(
-            split_thinking_suffix("m(-1)").1.unwrap().effort,
-            Some(ir::Effort::Auto)
-        );
-        for whole in ["plain", "m(bogus)", "(high)", "m(high", "vendor/m(x)"] {
-            assert_eq!(split_thinking_suffix(whole), (whole, None), "{whole}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod error_tests {
-    use super::*;
-
-    fn rendered(client: Format, upstream: Format, status: u16, body: &str) -> serde_json::Value {
-        let status = StatusCode::from_u16(status).unwrap();
-        let out = upstream_error_body(client, upstream, status, body.as_bytes()).unwrap();
-        serde_json::from_slice(&out).unwrap()
-    }
-
-    #[test]
-    fn upstream_errors_keep_their_status_in_gemini_bodies() {
-        let overloaded =
-            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
-        for (status, name) in [
-            (529, "UNAVAILABLE"),
-            (503, "UNAVAILABLE"),
-            (500, "INTERNAL"),
-            (403, "UNAUTHENTICATED"),
-            (429, "RESOURCE_EXHAUSTED"),
-        ] {
-            let v = rendered(Format::Gemini, Format::Claude, status, overloaded);
-            assert_eq!(v["error"]["code"], status, "{status}");
-            assert_eq!(v["error"]["status"], name, "{status}");
-            assert_eq!(v["error"]["message"], "Overloaded");
-        }
-        let v = rendered(
-            Format::OpenAiChat,
-            Format::Gemini,
-            500,
-            r#"{"error":{"message":"boom"}}"#,
-        );
-        assert_eq!(v["error"]["type"], "server_error");
-        let v = rendered(
-            Format::Claude,
-            Format::Gemini,
-            502,
-            "<html>bad gateway</html>",
-        );
-        assert_eq!(v["error"]["type"], "api_error");
-        assert_eq!(v["error"]["message"], "upstream answered 502 Bad Gateway");
-    }
-
-    #[test]
-    fn same_format_errors_pass_through() {
-        let status = StatusCode::TOO_MANY_REQUESTS;
-        assert_eq!(
-            upstream_error_body(Format::Claude, Format::Claude, status, b"{}"),
-            None
-        );
-    }
-}
+mod tests;

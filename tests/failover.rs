@@ -193,6 +193,68 @@ async fn all_keys_rate_limited_gives_429_with_retry_after_in_openai_shape() {
 }
 
 #[tokio::test]
+async fn another_familys_429_reaches_chat_clients_as_a_rate_limit_not_a_cooldown() {
+    let mock = MockUpstream::start(|_| {
+        Reply::Json {
+        status: 429,
+        body: json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Number of request tokens has exceeded your per-minute rate limit"}})
+            .to_string(),
+        headers: vec![("retry-after".into(), "30".into())],
+    }
+    });
+    let gw = Gateway::start(&format!(
+        "api-keys: [client-key]\nmax-retry-interval: 1\nclaude-api-key:\n  - api-key: sk-up\n    base-url: {}\n    models:\n      - name: claude-sonnet-4-5\n        alias: gpt-4o\n",
+        mock.base_url()
+    ));
+
+    // The upstream's own 429, in the chat client's shape.
+    let r = chat(&gw, chat_body(false)).await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.header("retry-after"), Some("30"));
+    let e = &r.json()["error"];
+    assert_eq!(e["code"], "rate_limit_exceeded");
+    assert_eq!(e["type"], "rate_limit_error");
+    assert_eq!(
+        e["message"],
+        "Number of request tokens has exceeded your per-minute rate limit"
+    );
+    assert!(e.get("reset_seconds").is_none());
+
+    // Then the gateway's own: every credential is cooling.
+    let r = chat(&gw, chat_body(false)).await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "model_cooldown");
+    assert_eq!(mock.calls(), 1);
+}
+
+#[tokio::test]
+async fn a_chat_upstreams_429_keeps_its_type_and_code_for_responses_clients() {
+    let mock = MockUpstream::start(|_| {
+        Reply::Json {
+        status: 429,
+        body: json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}})
+            .to_string(),
+        headers: vec![],
+    }
+    });
+    let gw = gateway(&[entry("mock", &mock, 1, "")], "max-retry-interval: 1\n");
+    let r = client::send(
+        gw.addr(),
+        "POST",
+        "/v1/responses",
+        &[AUTH, JSON_CT],
+        json!({"model": "gpt-4o", "input": "hi"}).to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}})
+    );
+}
+
+#[tokio::test]
 async fn a_500_before_the_first_stream_byte_fails_over_invisibly() {
     let mock = MockUpstream::start(|r| match key(r) {
         "k1" => Reply::json(500, json!({"error": {"message": "boom"}})),

@@ -308,8 +308,16 @@ fn client_stream(
             relay.finish(&mut frames);
             frames.concat()
         }
-        // Forwarded untouched, whatever the chunking.
-        Lane::Passthrough => chunks.concat(),
+        // Forwarded as it comes, the model name aside.
+        Lane::Passthrough => {
+            let mut relay = passthrough::RawStream::new(upstream, CLIENT_MODEL, upstream_model);
+            let mut out = Vec::new();
+            for chunk in chunks {
+                out.extend_from_slice(&relay.push(Bytes::copy_from_slice(chunk)).unwrap());
+            }
+            out.extend_from_slice(&relay.finish());
+            out
+        }
         Lane::Translated => {
             let mut t = Transcoder::new(upstream, &reply(client, true));
             let mut out = BytesMut::new();
@@ -518,19 +526,13 @@ fn gemini_json_array_streams_match_sse() {
                 translate::decode_stream_body(Format::Gemini, text.as_bytes())
                     .unwrap_or_else(|e| vec![cliproxy::ir::Event::Error { message: e.message }])
             };
-            // A failed stream fails both ways; the IR re-wraps the error's message. The model
-            // differs by design: the IR lane names the client's model in `modelVersion`, the
-            // passthrough keeps the upstream's.
+            // A failed stream fails both ways; the IR re-wraps the error's message. Both
+            // name the client's model in `modelVersion` and keep the upstream's `responseId`.
             let agg = |frames: &[Value]| {
-                let r = translate::aggregate::aggregate(
+                translate::aggregate::aggregate(
                     &events_of(frames),
                     translate::family(Format::Gemini),
-                );
-                r.map(|mut r| {
-                    r.id.clear();
-                    r.model.clear();
-                    r
-                })
+                )
                 .map_err(|_| ())
             };
             assert_eq!(

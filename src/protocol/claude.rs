@@ -45,7 +45,7 @@ pub fn error_body(err: &Error) -> Bytes {
         }
         Kind::PayloadTooLarge => "request_too_large",
         Kind::UpstreamTimeout => "timeout_error",
-        Kind::Cooldown => "rate_limit_error",
+        Kind::Cooldown | Kind::RateLimited => "rate_limit_error",
         Kind::UpstreamUnavailable | Kind::UpstreamProtocol | Kind::Internal => "api_error",
     };
     let env = ErrorEnvelope {

@@ -62,7 +62,7 @@ pub fn error_body_with_status(err: &Error, http_status: StatusCode) -> Bytes {
         Kind::MethodNotAllowed | Kind::InvalidRequest | Kind::PayloadTooLarge => "INVALID_ARGUMENT",
         Kind::RequestTimeout | Kind::UpstreamTimeout => "DEADLINE_EXCEEDED",
         Kind::UpstreamUnavailable | Kind::UpstreamProtocol => "UNAVAILABLE",
-        Kind::Cooldown => "RESOURCE_EXHAUSTED",
+        Kind::Cooldown | Kind::RateLimited => "RESOURCE_EXHAUSTED",
         Kind::Internal => "INTERNAL",
     };
     let details = err

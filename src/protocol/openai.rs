@@ -47,6 +47,7 @@ pub fn error_body(err: &Error) -> Bytes {
         Kind::UpstreamUnavailable | Kind::UpstreamProtocol => ("api_error", Some("bad_gateway")),
         Kind::UpstreamTimeout => ("api_error", Some("upstream_timeout")),
         Kind::Cooldown => ("rate_limit_error", Some("model_cooldown")),
+        Kind::RateLimited => ("rate_limit_error", Some("rate_limit_exceeded")),
         Kind::Internal => ("server_error", Some("internal_server_error")),
     };
     let cooldown = err.cooldown.as_deref();

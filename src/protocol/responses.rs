@@ -225,14 +225,21 @@ pub struct ContentPart<'a> {
     /// An uploaded file id.
     #[serde(borrow, default)]
     pub file_id: Option<Cow<'a, str>>,
+    /// An image's resolution hint (`auto`, `low`, `high`).
+    #[serde(borrow, default)]
+    pub detail: Option<Cow<'a, str>>,
 }
 
-/// `image_url` sent as an object (`{"url": ...}`), as some clients do.
+/// `image_url` sent as an object (`{"url": ..., "detail": ...}`, Chat's shape), as some
+/// clients do.
 #[derive(Debug, Deserialize)]
 pub struct ImageUrlObject<'a> {
     /// The URL.
     #[serde(borrow, default)]
     pub url: Option<Cow<'a, str>>,
+    /// The resolution hint.
+    #[serde(borrow, default)]
+    pub detail: Option<Cow<'a, str>>,
 }
 
 /// A response object (non-stream body, and the `response` of lifecycle stream events).

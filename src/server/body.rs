@@ -14,7 +14,7 @@ use http_body::{Frame, SizeHint};
 use super::conn::InFlight;
 use bytes::BytesMut;
 
-use crate::translate::{self, passthrough::ChatStream};
+use crate::translate::{self, passthrough, passthrough::ChatStream};
 use crate::upstream;
 use crate::usage::Tokens;
 
@@ -289,48 +289,68 @@ impl Drop for TranslateRelay {
     }
 }
 
-/// A same-family stream forwarded untouched (Claude→Claude, Gemini→Gemini, Responses→Codex):
-/// the upstream's bytes go to the client as they arrive.
+/// A same-family stream (Claude→Claude, Gemini→Gemini, Responses→Codex): the upstream's bytes
+/// go to the client as they arrive, the model name patched back to the alias
+/// ([`passthrough::RawStream`]).
 pub struct RawRelay {
     upstream: upstream::Response,
     first: Option<Bytes>,
+    patch: passthrough::RawStream,
     log: RequestLog,
     done: bool,
 }
 
 impl RawRelay {
-    /// Forwards `upstream`.
-    pub fn new(upstream: upstream::Response, log: RequestLog) -> Self {
+    /// Forwards `upstream` through `patch`.
+    pub fn new(
+        upstream: upstream::Response,
+        patch: passthrough::RawStream,
+        log: RequestLog,
+    ) -> Self {
         RawRelay {
             upstream,
             first: None,
+            patch,
             log,
             done: false,
         }
     }
 
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        if let Some(chunk) = self.first.take() {
-            return Poll::Ready(Some(chunk));
-        }
-        match self.upstream.poll_chunk(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(chunk))) => Poll::Ready(Some(chunk)),
-            Poll::Ready(None) => {
-                self.done = true;
-                self.log.stream_end = Some("complete");
-                Poll::Ready(None)
+        loop {
+            if self.done {
+                return Poll::Ready(None);
             }
-            Poll::Ready(Some(Err(e))) => {
-                // The client's own protocol decides how a cut stream looks; with no translator
-                // in between, ending the body is the honest signal.
-                tracing::debug!(error = %e, "upstream stream failed");
-                self.done = true;
-                self.log.stream_end = Some("upstream_error");
-                Poll::Ready(None)
+            let polled = match self.first.take() {
+                Some(chunk) => Poll::Ready(Some(Ok(chunk))),
+                None => self.upstream.poll_chunk(cx),
+            };
+            match polled {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => match self.patch.push(chunk) {
+                    Ok(out) if out.is_empty() => {}
+                    Ok(out) => return Poll::Ready(Some(out)),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "upstream stream broke SSE framing");
+                        self.done = true;
+                        self.log.stream_end = Some("upstream_error");
+                    }
+                },
+                Poll::Ready(None) => {
+                    self.done = true;
+                    self.log.stream_end = Some("complete");
+                    let rest = self.patch.finish();
+                    if !rest.is_empty() {
+                        return Poll::Ready(Some(rest));
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    // The client's own protocol decides how a cut stream looks; with no
+                    // translator in between, ending the body is the honest signal.
+                    tracing::debug!(error = %e, "upstream stream failed");
+                    self.done = true;
+                    self.log.stream_end = Some("upstream_error");
+                }
             }
         }
     }

@@ -503,8 +503,13 @@ async fn generate<R: Runtime>(
                 failover.succeeded(slot_id, Instant::now());
                 let mut relay_log = log.hand_off();
                 relay_log.status = 200;
+                let patch = passthrough::RawStream::new(
+                    slot.provider.format(),
+                    &ask.model,
+                    &slot.upstream_model,
+                );
                 return Ok(sse_response(Body::raw(
-                    RawRelay::new(resp, relay_log).with_first(first),
+                    RawRelay::new(resp, patch, relay_log).with_first(first),
                 )));
             }
             Lane::Translated if ask.stream && event_stream => {

@@ -360,7 +360,7 @@ pub fn replay(resp: &ir::Response) -> Vec<ir::Event> {
                 ir::BlockKind::RedactedThinking { data: data.clone() },
                 Vec::new(),
             ),
-            ir::Block::Image(_) | ir::Block::ToolResult { .. } | ir::Block::Opaque { .. } => {
+            ir::Block::Image { .. } | ir::Block::ToolResult { .. } | ir::Block::Opaque { .. } => {
                 continue
             }
         };

@@ -81,7 +81,7 @@ fn blocks(content: &[Block], count: &dyn Fn(&str) -> u64) -> u64 {
         .iter()
         .map(|b| match b {
             Block::Text(t) => count(t),
-            Block::Image(_) => PER_IMAGE,
+            Block::Image { .. } => PER_IMAGE,
             Block::ToolCall {
                 name, arguments, ..
             } => count(name) + count(arguments),

@@ -2,8 +2,12 @@
 //! for targeted patches. OpenAI chat client → OpenAI-compatible upstream: `model` is rewritten
 //! to the upstream name on the way up and back to the client's alias on the way down, and
 //! streams are asked to report usage. Other same-family pairs (Claude, Gemini, Responses →
-//! Codex streams): only the model name is swapped, where the body carries one. Pure: bytes
-//! in, bytes out.
+//! Codex streams): only the model name is swapped, where the body or the stream's events
+//! carry one ([`RawStream`] for streams). Pure: bytes in, bytes out.
+
+mod raw;
+
+pub use raw::RawStream;
 
 use std::borrow::Cow;
 
@@ -109,13 +113,29 @@ pub fn request_body(upstream: Format, body: &Bytes, upstream_model: &str) -> Res
 }
 
 /// A same-family non-stream answer: the upstream's body with the client's model name (`alias`)
-/// back in place of the upstream one. Gemini answers carry no model field, and a body that is
-/// not a JSON object is left as it is.
+/// back in place of the upstream one, where the answer names it (`model`; Gemini's
+/// `modelVersion`). Answers that name no model (token counts) and bodies that are not JSON
+/// objects are left as they are.
 pub fn response_body(upstream: Format, body: Bytes, alias: &str, upstream_model: &str) -> Bytes {
-    if upstream == Format::Gemini || alias == upstream_model {
+    if alias == upstream_model {
         return body;
     }
-    replace_model(&body, alias).unwrap_or(body)
+    let key = match upstream {
+        Format::Gemini => "modelVersion",
+        _ => "model",
+    };
+    replace_existing(&body, key, alias).unwrap_or(body)
+}
+
+/// The body with its top-level string `key` set to `value`; `None` when it has no such string.
+fn replace_existing(body: &[u8], key: &str, value: &str) -> Option<Bytes> {
+    let fields = json::top_level(body, &[key]).ok()?;
+    let span = fields.span(0).filter(|_| fields.str(0).is_some())?;
+    let lit = json::string_literal(value);
+    Some(Bytes::from(json::splice(
+        body,
+        &mut [Edit::Replace(span, &lit)],
+    )))
 }
 
 /// The body with its top-level `model` replaced by `model` (everything else byte-exact).
@@ -454,6 +474,27 @@ mod tests {
         assert_eq!(v["model"], "alias");
         let u = usage.unwrap();
         assert_eq!((u.input, u.output, u.total, u.cached), (9, 3, 12, 4));
+    }
+
+    #[test]
+    fn answers_get_the_alias_only_where_they_name_a_model() {
+        let patched = |fmt, body: &'static str| {
+            let out = response_body(fmt, Bytes::from_static(body.as_bytes()), "alias", "up");
+            serde_json::from_slice::<serde_json::Value>(&out).unwrap()
+        };
+        let v = patched(Format::Claude, r#"{"id":"m","model":"up","content":[]}"#);
+        assert_eq!(v["model"], "alias");
+        let v = patched(Format::Gemini, r#"{"candidates":[],"modelVersion":"up"}"#);
+        assert_eq!(v["modelVersion"], "alias");
+        // Token counts name no model, and get none.
+        assert_eq!(
+            patched(Format::Claude, r#"{"input_tokens":12}"#),
+            serde_json::json!({"input_tokens": 12})
+        );
+        assert_eq!(
+            patched(Format::Gemini, r#"{"totalTokens":12}"#),
+            serde_json::json!({"totalTokens": 12})
+        );
     }
 
     #[test]

@@ -134,12 +134,13 @@ pub struct Part<'a> {
     pub refusal: Option<Cow<'a, str>>,
 }
 
-/// `{"url": "...", "detail": "..."}`, or a bare URL string as some clients send. The
-/// `detail` hint is ignored.
+/// `{"url": "...", "detail": "..."}`, or a bare URL string as some clients send.
 #[derive(Debug, Default)]
 pub struct ImageUrl<'a> {
     /// A `data:<mime>;base64,<data>` URL or an http(s) URL.
     pub url: Cow<'a, str>,
+    /// The resolution hint (`auto`, `low`, `high`), when given.
+    pub detail: Option<Cow<'a, str>>,
 }
 
 /// A tool call made by an assistant turn.
@@ -419,24 +420,31 @@ impl<'de: 'a, 'a> Deserialize<'de> for ImageUrl<'a> {
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
                 Ok(ImageUrl {
                     url: Cow::Borrowed(v),
+                    detail: None,
                 })
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(ImageUrl {
                     url: Cow::Owned(v.to_owned()),
+                    detail: None,
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut url = None;
+                let mut detail = None;
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    if key == "url" {
-                        url = Some(map.next_value::<CowStr<'de>>()?.0);
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
+                    match key.as_ref() {
+                        "url" => url = Some(map.next_value::<CowStr<'de>>()?.0),
+                        "detail" => {
+                            detail = map.next_value::<Option<CowStr<'de>>>()?.map(|d| d.0);
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
                     }
                 }
                 let url = url.ok_or_else(|| de::Error::missing_field("url"))?;
-                Ok(ImageUrl { url })
+                Ok(ImageUrl { url, detail })
             }
         }
         d.deserialize_any(V(PhantomData))

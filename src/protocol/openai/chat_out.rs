@@ -110,16 +110,19 @@ pub enum Part<'a> {
     },
     /// An image by URL (http(s) or `data:`).
     ImageUrl {
-        /// `{"url"}`.
+        /// `{"url", "detail"}`.
         image_url: ImageUrl<'a>,
     },
 }
 
-/// `{"url"}` of an image part.
+/// `{"url", "detail"}` of an image part.
 #[derive(Debug, Serialize)]
 pub struct ImageUrl<'a> {
     /// The URL.
     pub url: Cow<'a, str>,
+    /// The client's resolution hint (`auto`, `low`, `high`), when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<&'a str>,
 }
 
 /// A tool call in an assistant turn (requests and non-stream responses).

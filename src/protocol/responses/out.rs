@@ -186,16 +186,16 @@ pub enum OutPart<'a> {
     InputImage {
         /// The URL.
         image_url: Cow<'a, str>,
-        /// Always `auto`.
-        detail: &'static str,
+        /// The client's resolution hint (`auto`, `low`, `high`); `auto` when it gave none.
+        detail: &'a str,
     },
     /// An image by uploaded file id.
     #[serde(rename = "input_image")]
     InputImageFile {
         /// The file id.
         file_id: &'a str,
-        /// Always `auto`.
-        detail: &'static str,
+        /// The client's resolution hint; `auto` when it gave none.
+        detail: &'a str,
     },
 }
 
@@ -252,6 +252,9 @@ pub struct OutReasoningItem<'a> {
     pub kind: &'static str,
     /// Item id.
     pub id: &'a str,
+    /// Item status, when it is not complete (a stream that failed while it was open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
     /// Summary parts.
     pub summary: Vec<OutSummary<'a>>,
     /// Another family's signature or redacted thinking, tagged with its family, for the

@@ -331,7 +331,7 @@ fn encode_block(block: &ir::Block) -> Result<Option<claude::BlockOut<'_>>, Error
             text: t,
             cache_control: None,
         }),
-        ir::Block::Image(img) => Some(claude::BlockOut::Image {
+        ir::Block::Image { image: img, .. } => Some(claude::BlockOut::Image {
             source: image_source(img)?,
             cache_control: None,
         }),
@@ -354,7 +354,7 @@ fn encode_block(block: &ir::Block) -> Result<Option<claude::BlockOut<'_>>, Error
             let mut blocks = Vec::with_capacity(content.len());
             for b in content {
                 match b {
-                    ir::Block::Text(_) | ir::Block::Image(_) | ir::Block::Opaque { .. } => {
+                    ir::Block::Text(_) | ir::Block::Image { .. } | ir::Block::Opaque { .. } => {
                         blocks.extend(encode_block(b)?);
                     }
                     // Reasoning, calls and nested results have no place in a tool result.

@@ -193,7 +193,7 @@ pub(super) fn decode_block(raw: &RawValue, path: &str) -> Result<ir::Block, Erro
         "image" => {
             let source = block.source.ok_or_else(|| missing("source"))?;
             match source.kind.as_ref() {
-                "base64" => ir::Block::Image(ir::Image::Base64 {
+                "base64" => ir::Block::image(ir::Image::Base64 {
                     media_type: source
                         .media_type
                         .ok_or_else(|| missing("source.media_type"))?
@@ -203,7 +203,7 @@ pub(super) fn decode_block(raw: &RawValue, path: &str) -> Result<ir::Block, Erro
                         .ok_or_else(|| missing("source.data"))?
                         .into_owned(),
                 }),
-                "url" => ir::Block::Image(ir::Image::Url(
+                "url" => ir::Block::image(ir::Image::Url(
                     source
                         .url
                         .ok_or_else(|| missing("source.url"))?

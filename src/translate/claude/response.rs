@@ -92,6 +92,6 @@ fn output_block(block: &ir::Block) -> Option<claude::BlockOut<'_>> {
             .then(|| serde_json::from_str(raw).ok())
             .flatten()
             .map(claude::BlockOut::Raw),
-        ir::Block::Image(_) | ir::Block::ToolResult { .. } => None,
+        ir::Block::Image { .. } | ir::Block::ToolResult { .. } => None,
     }
 }

@@ -162,12 +162,12 @@ pub(super) fn decode_parts(parts: Vec<Part<'_>>, ids: &mut CallIds, out: &mut Ve
                 out.push(Block::Text(text.into_owned()));
             }
         } else if let Some(blob) = part.inline_data {
-            out.push(Block::Image(Image::Base64 {
+            out.push(Block::image(Image::Base64 {
                 media_type: blob.mime_type.into_owned(),
                 data: blob.data.into_owned(),
             }));
         } else if let Some(file) = part.file_data {
-            out.push(Block::Image(Image::File {
+            out.push(Block::image(Image::File {
                 uri: file.file_uri.into_owned(),
                 media_type: file.mime_type.map(Cow::into_owned),
             }));
@@ -188,9 +188,10 @@ fn opaque(key: &str, value: &RawValue) -> Block {
 }
 
 /// A `functionResponse.response` as tool-result text. The shapes tools and Gemini CLI use for
-/// plain text, `{"output": "…"}`, `{"result": "…"}` and `{"error": "…"}` (one key, a string),
-/// are unwrapped so other targets see the text itself (and `error` marks a failure); any
-/// other object is kept as its raw JSON text.
+/// plain text, `{"output": "…"}`, `{"result": "…"}` and `{"error": …}` (one key, a string;
+/// `error` may also hold an object, Gemini's documented error details), are unwrapped so
+/// other targets see the text itself (and `error` marks a failure); any other object is kept
+/// as its raw JSON text.
 fn result_text(raw: &str) -> (String, bool) {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -200,12 +201,16 @@ fn result_text(raw: &str) -> (String, bool) {
         #[serde(borrow, default)]
         result: Option<Cow<'a, str>>,
         #[serde(borrow, default)]
-        error: Option<Cow<'a, str>>,
+        error: Option<&'a RawValue>,
     }
     if let Ok(o) = serde_json::from_str::<Output<'_>>(raw) {
         match (o.output, o.result, o.error) {
             (Some(t), None, None) | (None, Some(t), None) => return (t.into_owned(), false),
-            (None, None, Some(t)) => return (t.into_owned(), true),
+            (None, None, Some(e)) => {
+                let text = serde_json::from_str::<Cow<'_, str>>(e.get())
+                    .map_or_else(|_| e.get().to_owned(), Cow::into_owned);
+                return (text, true);
+            }
             _ => {}
         }
     }
@@ -302,12 +307,12 @@ pub(super) fn push_block<'a>(
             });
             // Images a tool returned follow its response as parts of the same turn.
             for block in content {
-                if let Block::Image(image) = block {
+                if let Block::Image { image, .. } = block {
                     parts.push(image_part(image, mode)?);
                 }
             }
         }
-        Block::Image(image) => parts.push(image_part(image, mode)?),
+        Block::Image { image, .. } => parts.push(image_part(image, mode)?),
         Block::Opaque { origin, raw } => {
             if *origin == Family::Gemini {
                 if let Ok(part) = serde_json::from_str::<Part<'a>>(raw) {
@@ -390,7 +395,9 @@ pub(super) fn raw_owned(json: String) -> Raw<'static> {
 }
 
 /// A tool result as Gemini's `response` object: the text itself when it is a JSON object,
-/// else `{"output": text}` (`{"error": text}` for a failure), the shape Gemini CLI uses.
+/// else `{"output": text}`, the shape Gemini CLI uses. A failed tool's result goes under
+/// `error`, which Gemini documents for a function's error details: `{"error": text}`, or
+/// `{"error": object}` when the text is a JSON object.
 fn result_object(content: &[Block], is_error: bool) -> Raw<'static> {
     let mut text = String::new();
     for block in content {
@@ -398,13 +405,18 @@ fn result_object(content: &[Block], is_error: bool) -> Raw<'static> {
             text.push_str(t);
         }
     }
-    if serde_json::from_str::<&RawValue>(&text).is_ok_and(|r| r.get().starts_with('{')) {
-        return raw_owned(text);
+    let is_object =
+        serde_json::from_str::<&RawValue>(&text).is_ok_and(|r| r.get().starts_with('{'));
+    match (is_object, is_error) {
+        (true, false) => raw_owned(text),
+        (true, true) => raw_owned(format!("{{\"error\":{text}}}")),
+        (false, _) => {
+            let key = if is_error { "error" } else { "output" };
+            let mut map = serde_json::Map::new();
+            map.insert(key.to_owned(), serde_json::Value::String(text));
+            raw_owned(serde_json::Value::Object(map).to_string())
+        }
     }
-    let key = if is_error { "error" } else { "output" };
-    let mut map = serde_json::Map::new();
-    map.insert(key.to_owned(), serde_json::Value::String(text));
-    raw_owned(serde_json::Value::Object(map).to_string())
 }
 
 /// An image as a part. Gemini fetches only its own file URIs and `gs://`; `data:` URLs are

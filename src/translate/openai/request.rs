@@ -337,7 +337,10 @@ fn decode_part(part: chat::Part<'_>) -> Result<Block, Error> {
             let Some(image) = part.image_url else {
                 return Err(invalid("an `image_url` part needs `image_url.url`"));
             };
-            decode_image_url(&image.url).map(Block::Image)
+            Ok(Block::Image {
+                image: decode_image_url(&image.url)?,
+                detail: image.detail.filter(|d| d != "auto").map(Cow::into_owned),
+            })
         }
         "input_audio" => Err(invalid(
             "audio input (`input_audio` parts) cannot be translated for this model's upstream",
@@ -605,7 +608,7 @@ fn join_text<'a>(blocks: &'a [Block], role: &str) -> Result<Option<Cow<'a, str>>
     for block in blocks {
         match block {
             Block::Text(t) => texts.push(t.as_str()),
-            Block::Image(_) => {
+            Block::Image { .. } => {
                 return Err(invalid(format!(
                     "{role} instructions may only contain text for this model's upstream"
                 )))
@@ -627,7 +630,9 @@ fn encode_user<'a>(blocks: &'a [Block], out: &mut Vec<chat_out::Message<'a>>) ->
     for block in blocks {
         match block {
             Block::Text(text) => parts.push(chat_out::Part::Text { text }),
-            Block::Image(image) => parts.push(image_part(image)?),
+            Block::Image { image, detail } => parts.push(image_part(image, detail.as_deref())?),
+            // A `tool` message has no failure flag: `is_error` is dropped and the content goes
+            // as it is, as CLIProxyAPI does (no marker is invented).
             Block::ToolResult {
                 call_id, content, ..
             } => {
@@ -635,7 +640,9 @@ fn encode_user<'a>(blocks: &'a [Block], out: &mut Vec<chat_out::Message<'a>>) ->
                 for b in content {
                     match b {
                         Block::Text(t) => texts.push(t.as_str()),
-                        Block::Image(image) => result_images.push(image_part(image)?),
+                        Block::Image { image, detail } => {
+                            result_images.push(image_part(image, detail.as_deref())?);
+                        }
                         _ => {}
                     }
                 }
@@ -694,7 +701,7 @@ fn encode_assistant<'a>(
             Block::ToolResult { .. } => {
                 return Err(invalid("an assistant turn cannot contain a tool result"));
             }
-            Block::Image(_)
+            Block::Image { .. }
             | Block::Thinking { .. }
             | Block::RedactedThinking { .. }
             | Block::Opaque { .. } => {}
@@ -715,7 +722,8 @@ fn encode_assistant<'a>(
     Ok(())
 }
 
-fn image_part(image: &Image) -> Result<chat_out::Part<'_>, Error> {
+/// An image as an `image_url` part, with the client's `detail` hint when it gave one.
+fn image_part<'a>(image: &'a Image, detail: Option<&'a str>) -> Result<chat_out::Part<'a>, Error> {
     let url = match image {
         Image::Base64 { media_type, data } => {
             Cow::Owned(format!("data:{media_type};base64,{data}"))
@@ -728,7 +736,7 @@ fn image_part(image: &Image) -> Result<chat_out::Part<'_>, Error> {
         }
     };
     Ok(chat_out::Part::ImageUrl {
-        image_url: chat_out::ImageUrl { url },
+        image_url: chat_out::ImageUrl { url, detail },
     })
 }
 

@@ -85,7 +85,7 @@ fn message_blocks(message: chat::Message<'_>, response_id: &str) -> Result<Vec<B
     for image in message.images.into_iter().flatten() {
         if let Some(url) = image.image_url {
             if let Some(image) = output_image(&url.url) {
-                blocks.push(Block::Image(image));
+                blocks.push(Block::image(image));
             }
         }
     }
@@ -151,7 +151,7 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
                 kind: "function",
                 function: chat_out::FunctionCall { name, arguments },
             }),
-            Block::Image(image) => images.push(image_part(image)),
+            Block::Image { image, .. } => images.push(image_part(image)),
             Block::ToolResult { .. } | Block::RedactedThinking { .. } | Block::Opaque { .. } => {}
         }
     }
@@ -196,6 +196,6 @@ fn image_part(image: &ir::Image) -> Option<chat_out::Part<'_>> {
         ir::Image::File { .. } => return None,
     };
     Some(chat_out::Part::ImageUrl {
-        image_url: chat_out::ImageUrl { url },
+        image_url: chat_out::ImageUrl { url, detail: None },
     })
 }

@@ -126,6 +126,7 @@ impl StreamEncoder {
             ir::Event::Finish { stop } => self.stop = Some(stop.clone()),
             ir::Event::Error { message } => {
                 self.start(out);
+                self.keep_open_items();
                 self.terminal(None, Some(message), out);
             }
         }
@@ -393,13 +394,27 @@ impl StreamEncoder {
             }
             BlockKind::Thinking { .. } | BlockKind::Ignored => {}
         }
-        let done = done_item(block);
+        let done = done_item(block, "completed");
         let mut ev = wire::OutEvent::new("response.output_item.done", bump(seq));
         ev.output_index = oi;
         ev.item = Some(&done);
         write(&ev, out);
         if let Ok(raw) = serde_json::value::to_raw_value(&done) {
             done_items.push((block.output_index, raw));
+        }
+    }
+
+    /// The upstream failed mid-stream: the items still open go into the final response as
+    /// far as they got, with status `incomplete` (no `.done` events: they never finished).
+    fn keep_open_items(&mut self) {
+        let Self {
+            blocks, done_items, ..
+        } = self;
+        for (_, block) in blocks.iter_mut().filter(|(_, b)| b.open) {
+            block.open = false;
+            if let Ok(raw) = serde_json::value::to_raw_value(&done_item(block, "incomplete")) {
+                done_items.push((block.output_index, raw));
+            }
         }
     }
 
@@ -478,6 +493,7 @@ fn added_item(block: &Block) -> wire::OutItem<'_> {
             wire::OutItem::Reasoning(wire::OutReasoningItem {
                 kind: "reasoning",
                 id: &block.item_id,
+                status: None,
                 summary: Vec::new(),
                 encrypted_content: None,
             })
@@ -485,13 +501,14 @@ fn added_item(block: &Block) -> wire::OutItem<'_> {
     }
 }
 
-/// The finished item, as `response.output_item.done` and the final response show it.
-fn done_item(block: &Block) -> wire::OutItem<'_> {
+/// The item as `response.output_item.done` and the final response show it, with `status`
+/// (`completed`, or `incomplete` when the stream failed while it was open).
+fn done_item<'a>(block: &'a Block, status: &'static str) -> wire::OutItem<'a> {
     match &block.kind {
         BlockKind::Text { text } => wire::OutItem::Message(wire::OutMessage {
             kind: "message",
             id: Some(&block.item_id),
-            status: Some("completed"),
+            status: Some(status),
             role: "assistant",
             content: vec![wire::OutPart::OutputText {
                 text,
@@ -500,7 +517,13 @@ fn done_item(block: &Block) -> wire::OutItem<'_> {
         }),
         BlockKind::Thinking {
             text, signature, ..
-        } => reasoning_item(&block.item_id, text, signature.as_ref()),
+        } => match reasoning_item(&block.item_id, text, signature.as_ref()) {
+            wire::OutItem::Reasoning(mut item) if status != "completed" => {
+                item.status = Some(status);
+                wire::OutItem::Reasoning(item)
+            }
+            item => item,
+        },
         BlockKind::Call {
             call_id,
             name,
@@ -509,7 +532,7 @@ fn done_item(block: &Block) -> wire::OutItem<'_> {
         } => wire::OutItem::FunctionCall(wire::OutFunctionCall {
             kind: "function_call",
             id: Some(&block.item_id),
-            status: Some("completed"),
+            status: Some(status),
             call_id,
             name,
             namespace: namespace.as_deref(),
@@ -518,6 +541,7 @@ fn done_item(block: &Block) -> wire::OutItem<'_> {
         BlockKind::Ignored => wire::OutItem::Reasoning(wire::OutReasoningItem {
             kind: "reasoning",
             id: &block.item_id,
+            status: None,
             summary: Vec::new(),
             encrypted_content: None,
         }),

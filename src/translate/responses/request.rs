@@ -353,7 +353,7 @@ fn decode_parts(i: usize, parts: &[wire::ContentPart<'_>]) -> Result<Vec<ir::Blo
             Some("refusal") => out.push(ir::Block::Text(
                 part.refusal.as_deref().unwrap_or_default().to_owned(),
             )),
-            Some("input_image") => out.push(ir::Block::Image(decode_image(i, part)?)),
+            Some("input_image") => out.push(decode_image(i, part)?),
             Some(kind @ ("input_file" | "input_audio" | "input_video" | "file")) => {
                 return Err(invalid(format!(
                     "`input[{i}]`: `{kind}` content is not supported by this gateway's \
@@ -366,8 +366,10 @@ fn decode_parts(i: usize, parts: &[wire::ContentPart<'_>]) -> Result<Vec<ir::Blo
     Ok(out)
 }
 
-/// An `input_image` part: a data URL, an http(s) URL or an uploaded file id.
-fn decode_image(i: usize, part: &wire::ContentPart<'_>) -> Result<ir::Image, Error> {
+/// An `input_image` part: a data URL, an http(s) URL or an uploaded file id, with its
+/// `detail` hint (the part's own, or inside an `image_url` object).
+fn decode_image(i: usize, part: &wire::ContentPart<'_>) -> Result<ir::Block, Error> {
+    let mut detail = part.detail.as_deref().map(str::to_owned);
     let url: Option<Cow<'_, str>> = match part.image_url {
         None => None,
         Some(raw) if raw.get() == "null" => None,
@@ -375,27 +377,34 @@ fn decode_image(i: usize, part: &wire::ContentPart<'_>) -> Result<ir::Image, Err
             serde_json::from_str::<Cow<'_, str>>(raw.get())
                 .ok()
                 .or_else(|| {
-                    serde_json::from_str::<wire::ImageUrlObject<'_>>(raw.get())
-                        .ok()
-                        .and_then(|o| o.url)
+                    let object =
+                        serde_json::from_str::<wire::ImageUrlObject<'_>>(raw.get()).ok()?;
+                    if detail.is_none() {
+                        detail = object.detail.map(Cow::into_owned);
+                    }
+                    object.url
                 })
                 .ok_or_else(|| invalid(format!("`input[{i}]`: `image_url` must be a string")))?,
         ),
     };
-    match (url, part.file_id.as_deref()) {
+    let image = match (url, part.file_id.as_deref()) {
         (Some(url), _) => image_from_url(&url).ok_or_else(|| {
             invalid(format!(
                 "`input[{i}]`: `image_url` must be an http(s) URL or a base64 data URL"
             ))
-        }),
-        (None, Some(file_id)) if !file_id.is_empty() => Ok(ir::Image::File {
+        })?,
+        (None, Some(file_id)) if !file_id.is_empty() => ir::Image::File {
             uri: file_id.to_owned(),
             media_type: None,
-        }),
-        _ => Err(invalid(format!(
-            "`input[{i}]`: input_image needs `image_url` or `file_id`"
-        ))),
-    }
+        },
+        _ => {
+            return Err(invalid(format!(
+                "`input[{i}]`: input_image needs `image_url` or `file_id`"
+            )))
+        }
+    };
+    let detail = detail.filter(|d| d != "auto");
+    Ok(ir::Block::Image { image, detail })
 }
 
 /// An image from an http(s) URL or a `data:<type>;base64,<data>` URL.

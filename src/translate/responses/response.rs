@@ -116,7 +116,7 @@ fn output_item(
         }),
         Some("image_generation_call") => {
             if let Some(data) = item.result.as_deref().filter(|d| !d.is_empty()) {
-                out.push(ir::Block::Image(ir::Image::Base64 {
+                out.push(ir::Block::image(ir::Image::Base64 {
                     media_type: "image/png".to_owned(),
                     data: data.to_owned(),
                 }));
@@ -201,6 +201,7 @@ pub fn encode_response_with_namespaces(resp: &ir::Response, namespaces: &[String
                 output.push(wire::OutItem::Reasoning(wire::OutReasoningItem {
                     kind: "reasoning",
                     id,
+                    status: None,
                     summary: Vec::new(),
                     encrypted_content: Some(foreign_redacted(data, *origin).into()),
                 }));
@@ -221,7 +222,10 @@ pub fn encode_response_with_namespaces(resp: &ir::Response, namespaces: &[String
                     arguments,
                 }));
             }
-            ir::Block::Image(ir::Image::Base64 { data, .. }) => {
+            ir::Block::Image {
+                image: ir::Image::Base64 { data, .. },
+                ..
+            } => {
                 output.push(wire::OutItem::ImageGeneration(wire::OutImageGeneration {
                     kind: "image_generation_call",
                     id,
@@ -270,6 +274,7 @@ pub(super) fn reasoning_item<'a>(
     wire::OutItem::Reasoning(wire::OutReasoningItem {
         kind: "reasoning",
         id,
+        status: None,
         summary: if text.is_empty() {
             Vec::new()
         } else {

@@ -176,8 +176,10 @@ fn encode_message<'a>(message: &'a ir::Message, out: &mut Vec<wire::OutItem<'a>>
             }),
             ir::Block::Text(text) => parts.push(wire::OutPart::InputText { text }),
             // Assistant turns cannot carry images.
-            ir::Block::Image(image) if !assistant => parts.push(image_part(image)),
-            ir::Block::Image(_) => {}
+            ir::Block::Image { image, detail } if !assistant => {
+                parts.push(image_part(image, detail.as_deref()));
+            }
+            ir::Block::Image { .. } => {}
             ir::Block::ToolCall {
                 id,
                 name,
@@ -198,6 +200,8 @@ fn encode_message<'a>(message: &'a ir::Message, out: &mut Vec<wire::OutItem<'a>>
                     },
                 }));
             }
+            // `function_call_output` has no failure flag: `is_error` is dropped and the
+            // content goes as it is, as CLIProxyAPI does (no marker is invented).
             ir::Block::ToolResult {
                 call_id, content, ..
             } => {
@@ -239,7 +243,10 @@ fn encode_message<'a>(message: &'a ir::Message, out: &mut Vec<wire::OutItem<'a>>
 fn check_files(req: &ir::Request) -> Result<(), Error> {
     fn foreign(block: &ir::Block) -> Option<&str> {
         match block {
-            ir::Block::Image(ir::Image::File { uri, .. }) if uri.contains('/') => Some(uri),
+            ir::Block::Image {
+                image: ir::Image::File { uri, .. },
+                ..
+            } if uri.contains('/') => Some(uri),
             ir::Block::ToolResult { content, .. } => content.iter().find_map(foreign),
             _ => None,
         }
@@ -258,20 +265,22 @@ fn check_files(req: &ir::Request) -> Result<(), Error> {
     }
 }
 
-/// An image as an `input_image` part (base64 images as data URLs).
-fn image_part(image: &ir::Image) -> wire::OutPart<'_> {
+/// An image as an `input_image` part (base64 images as data URLs), with the client's
+/// `detail` hint, or `auto`.
+fn image_part<'a>(image: &'a ir::Image, detail: Option<&'a str>) -> wire::OutPart<'a> {
+    let detail = detail.unwrap_or("auto");
     match image {
         ir::Image::Base64 { media_type, data } => wire::OutPart::InputImage {
             image_url: Cow::Owned(format!("data:{media_type};base64,{data}")),
-            detail: "auto",
+            detail,
         },
         ir::Image::Url(url) => wire::OutPart::InputImage {
             image_url: Cow::Borrowed(url),
-            detail: "auto",
+            detail,
         },
         ir::Image::File { uri, .. } => wire::OutPart::InputImageFile {
             file_id: uri,
-            detail: "auto",
+            detail,
         },
     }
 }
@@ -286,7 +295,9 @@ fn tool_output(content: &[ir::Block]) -> wire::OutOutput<'_> {
                 .iter()
                 .filter_map(|b| match b {
                     ir::Block::Text(text) => Some(wire::OutPart::InputText { text }),
-                    ir::Block::Image(image) => Some(image_part(image)),
+                    ir::Block::Image { image, detail } => {
+                        Some(image_part(image, detail.as_deref()))
+                    }
                     _ => None,
                 })
                 .collect(),

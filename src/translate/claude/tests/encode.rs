@@ -262,12 +262,12 @@ fn tool_arguments_that_are_not_an_object_become_empty_input() {
 #[test]
 fn images_map_to_sources_and_files_are_rejected() {
     let req = base(vec![user(vec![
-        Block::Image(Image::Url("data:image/jpeg;base64,/9j/4AAQ".into())),
-        Block::Image(Image::Url("https://example.org/a.png".into())),
+        Block::image(Image::Url("data:image/jpeg;base64,/9j/4AAQ".into())),
+        Block::image(Image::Url("https://example.org/a.png".into())),
         Block::ToolResult {
             call_id: "t".into(),
             name: None,
-            content: vec![Block::Image(Image::Base64 {
+            content: vec![Block::image(Image::Base64 {
                 media_type: "image/gif".into(),
                 data: "R0lG".into(),
             })],
@@ -284,7 +284,7 @@ fn images_map_to_sources_and_files_are_rejected() {
             {"type": "image", "source": {"type": "url", "url": "https://example.org/a.png"}}
         ])
     );
-    let file = base(vec![user(vec![Block::Image(Image::File {
+    let file = base(vec![user(vec![Block::image(Image::File {
         uri: "gs://bucket/cat.png".into(),
         media_type: None,
     })])]);
@@ -578,11 +578,11 @@ fn round_trip_cases() -> Vec<(ir::Request, EncodeOptions)> {
         messages: vec![
             user(vec![
                 text("Weather in Paris and Rome? See the map."),
-                Block::Image(Image::Base64 {
+                Block::image(Image::Base64 {
                     media_type: "image/webp".into(),
                     data: "UklGRg==".into(),
                 }),
-                Block::Image(Image::Url("https://example.org/map.png".into())),
+                Block::image(Image::Url("https://example.org/map.png".into())),
             ]),
             assistant(vec![
                 Block::Thinking {

@@ -56,12 +56,12 @@ fn decodes_base64_and_url_images() {
     let content = &req.messages[0].content;
     assert!(matches!(
         &content[0],
-        Block::Image(Image::Base64 { media_type, data })
+        Block::Image { image: Image::Base64 { media_type, data }, detail: None }
             if media_type == "image/png" && data.starts_with("iVBORw0KGgo")
     ));
     assert_eq!(
         content[1],
-        Block::Image(Image::Url(
+        Block::image(Image::Url(
             "https://upload.example.org/photos/ant.jpg".into()
         ))
     );

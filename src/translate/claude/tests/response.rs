@@ -181,7 +181,7 @@ fn encoding_a_foreign_response_keeps_claude_clients_safe() {
             },
             text(""),
             text("Here."),
-            Block::Image(ir::Image::Url("https://example.org/out.png".into())),
+            Block::image(ir::Image::Url("https://example.org/out.png".into())),
             Block::ToolCall {
                 id: "read_file_1700_0.x".into(),
                 name: "read_file".into(),

@@ -212,6 +212,16 @@ fn tool_result_shapes_are_unwrapped_only_when_they_are_plain_text() {
             false
         )
     );
+    // Error details as an object (Gemini's documented `error` key) still mark a failure.
+    assert_eq!(
+        result(json!({"error": {"code": 404, "message": "no such file"}})),
+        (
+            vec![Block::Text(
+                r#"{"code":404,"message":"no such file"}"#.into()
+            )],
+            true
+        )
+    );
 }
 
 #[test]
@@ -331,6 +341,12 @@ fn tool_results_are_named_from_their_call_and_wrapped_as_objects() {
                         content: vec![Block::Text("nope".into())],
                         is_error: true,
                     },
+                    Block::ToolResult {
+                        call_id: "c2".into(),
+                        name: None,
+                        content: vec![Block::Text(r#"{"code":404}"#.into())],
+                        is_error: true,
+                    },
                     Block::Text("continue".into()),
                 ],
             },
@@ -344,6 +360,7 @@ fn tool_results_are_named_from_their_call_and_wrapped_as_objects() {
             {"functionResponse": {"name": "read", "response": {"output": "hello"}}},
             {"functionResponse": {"name": "list", "response": {"files": ["a"]}}},
             {"functionResponse": {"name": "zz", "response": {"error": "nope"}}},
+            {"functionResponse": {"name": "list", "response": {"error": {"code": 404}}}},
             {"text": "continue"}
         ]})
     );
@@ -354,7 +371,7 @@ fn another_providers_file_ids_are_refused_and_gemini_file_uris_kept() {
     let with_file = |uri: &str| Request {
         messages: vec![Message {
             role: Role::User,
-            content: vec![Block::Image(Image::File {
+            content: vec![Block::image(Image::File {
                 uri: uri.into(),
                 media_type: Some("image/png".into()),
             })],
@@ -386,7 +403,7 @@ fn images_gemini_cannot_fetch_are_refused_with_a_clear_message() {
     let with_image = |url: &str| Request {
         messages: vec![Message {
             role: Role::User,
-            content: vec![Block::Image(Image::Url(url.into()))],
+            content: vec![Block::image(Image::Url(url.into()))],
         }],
         ..Request::default()
     };

@@ -52,15 +52,15 @@ pub fn block(v: &Value) -> Block {
         "text" => Block::Text(s(b)),
         "image" => {
             if let Some(x) = b.get("base64") {
-                Block::Image(Image::Base64 {
+                Block::image(Image::Base64 {
                     media_type: s(&x["media_type"]),
                     data: s(&x["data"]),
                 })
             } else if let Some(u) = b.get("url") {
-                Block::Image(Image::Url(s(u)))
+                Block::image(Image::Url(s(u)))
             } else {
                 let f = &b["file"];
-                Block::Image(Image::File {
+                Block::image(Image::File {
                     uri: s(&f["uri"]),
                     media_type: opt_s(&f["media_type"]),
                 })

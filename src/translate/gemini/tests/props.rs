@@ -45,8 +45,8 @@ fn user_block() -> impl Strategy<Value = Block> {
     prop_oneof![
         text().prop_map(Block::Text),
         ("image/(png|jpeg)", "[A-Za-z0-9+/]{4,8}")
-            .prop_map(|(media_type, data)| { Block::Image(Image::Base64 { media_type, data }) }),
-        "gs://b/[a-z]{1,5}\\.png".prop_map(|uri| Block::Image(Image::File {
+            .prop_map(|(media_type, data)| { Block::image(Image::Base64 { media_type, data }) }),
+        "gs://b/[a-z]{1,5}\\.png".prop_map(|uri| Block::image(Image::File {
             uri,
             media_type: Some("image/png".into())
         })),

@@ -28,11 +28,20 @@ fn signature(s: &Signature) -> Value {
 pub fn block(b: &Block) -> Value {
     match b {
         Block::Text(t) => json!({"text": t}),
-        Block::Image(Image::Base64 { media_type, data }) => {
+        Block::Image {
+            image: Image::Base64 { media_type, data },
+            ..
+        } => {
             json!({"image": {"base64": {"media_type": media_type, "data": data}}})
         }
-        Block::Image(Image::Url(u)) => json!({"image": {"url": u}}),
-        Block::Image(Image::File { uri, media_type }) => {
+        Block::Image {
+            image: Image::Url(u),
+            ..
+        } => json!({"image": {"url": u}}),
+        Block::Image {
+            image: Image::File { uri, media_type },
+            ..
+        } => {
             json!({"image": {"file": {"uri": uri, "media_type": media_type}}})
         }
         Block::ToolCall {

@@ -114,11 +114,11 @@ fn image_urls_become_url_and_base64_images() {
     let req = decode_case("image");
     let content = &req.messages[0].content;
     assert!(
-        matches!(&content[1], Block::Image(Image::Url(u)) if u.starts_with("https://upload.wikimedia.org/"))
+        matches!(&content[1], Block::Image { image: Image::Url(u), .. } if u.starts_with("https://upload.wikimedia.org/"))
     );
     assert_eq!(
         content[2],
-        Block::Image(Image::Base64 {
+        Block::image(Image::Base64 {
             media_type: "image/png".into(),
             data: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==".into(),
         })
@@ -387,7 +387,7 @@ fn claude_like() -> ir::Request {
         model: "claude-sonnet-4-5".into(),
         system: vec![text("You are Claude Code."), text("Be concise.")],
         messages: vec![
-            user(vec![text("Look at this and read the file."), Block::Image(image_b64())]),
+            user(vec![text("Look at this and read the file."), Block::image(image_b64())]),
             assistant(vec![
                 Block::Thinking {
                     text: "I should read it.".into(),
@@ -405,7 +405,7 @@ fn claude_like() -> ir::Request {
                 Block::ToolResult {
                     call_id: long_id.into(),
                     name: None,
-                    content: vec![text("Here is the image:"), Block::Image(Image::Url("https://example.com/a.png".into()))],
+                    content: vec![text("Here is the image:"), Block::image(Image::Url("https://example.com/a.png".into()))],
                     is_error: false,
                 },
                 Block::ToolResult {
@@ -523,7 +523,7 @@ fn what_an_openai_upstream_cannot_take_is_a_clear_400() {
         ..ir::Request::default()
     };
     let file = ir::Request {
-        messages: vec![user(vec![Block::Image(Image::File {
+        messages: vec![user(vec![Block::image(Image::File {
             uri: "https://generativelanguage.googleapis.com/v1beta/files/abc".into(),
             media_type: Some("image/png".into()),
         })])],
@@ -560,7 +560,7 @@ fn round_trip_cases() -> Vec<ir::Request> {
         messages: vec![
             user(vec![
                 text("Weather in Boston and Paris?"),
-                Block::Image(image_b64()),
+                Block::image(image_b64()),
             ]),
             assistant(vec![
                 text("Checking."),
@@ -573,7 +573,7 @@ fn round_trip_cases() -> Vec<ir::Request> {
             ]),
             user(vec![
                 text("And this one?"),
-                Block::Image(Image::Url("https://example.com/cat.png".into())),
+                Block::image(Image::Url("https://example.com/cat.png".into())),
             ]),
             Message {
                 role: Role::System,

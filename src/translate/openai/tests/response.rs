@@ -231,7 +231,7 @@ fn rich_ir_response_encodes_for_an_openai_client() {
                 origin: Family::Claude,
             },
             Block::Text("Here is a picture ".into()),
-            Block::Image(Image::Base64 {
+            Block::image(Image::Base64 {
                 media_type: "image/png".into(),
                 data: "iVBORw0KGgo=".into(),
             }),

@@ -196,7 +196,7 @@ fn arb_request() -> impl Strategy<Value = ir::Request> {
             media_type: None
         }),
     ];
-    let user_block = prop_oneof![3 => text.clone(), 1 => image.prop_map(ir::Block::Image)];
+    let user_block = prop_oneof![3 => text.clone(), 1 => image.prop_map(ir::Block::image)];
     let thinking = "[^\u{0}]{0,10}".prop_map(|t: String| {
         let summary = if t.is_empty() {
             json!([])

@@ -77,15 +77,21 @@ fn input_images_by_url_data_url_and_file_id() {
         message.content,
         vec![
             text("What is in these images?"),
-            ir::Block::Image(ir::Image::Url("https://upload.wikimedia.org/wikipedia/commons/thumb/d/dd/Gfp-wisconsin-madison-the-nature-boardwalk.jpg/2560px-Gfp-wisconsin-madison-the-nature-boardwalk.jpg".into())),
-            ir::Block::Image(ir::Image::Base64 {
+            ir::Block::Image {
+                image: ir::Image::Url("https://upload.wikimedia.org/wikipedia/commons/thumb/d/dd/Gfp-wisconsin-madison-the-nature-boardwalk.jpg/2560px-Gfp-wisconsin-madison-the-nature-boardwalk.jpg".into()),
+                detail: Some("high".into()),
+            },
+            ir::Block::image(ir::Image::Base64 {
                 media_type: "image/png".into(),
                 data: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==".into(),
             }),
-            ir::Block::Image(ir::Image::File {
-                uri: "file-6F2ksmvXxt4VdoqmHRw6kL".into(),
-                media_type: None,
-            }),
+            ir::Block::Image {
+                image: ir::Image::File {
+                    uri: "file-6F2ksmvXxt4VdoqmHRw6kL".into(),
+                    media_type: None,
+                },
+                detail: Some("low".into()),
+            },
         ]
     );
 }
@@ -128,7 +134,7 @@ fn parallel_calls_and_outputs_group_into_turns_and_hosted_tools_are_dropped() {
                         Some("get_weather"),
                         vec![
                             text("18 degrees"),
-                            ir::Block::Image(ir::Image::Url(
+                            ir::Block::image(ir::Image::Url(
                                 "https://example.com/bogota-sky.png".into()
                             )),
                         ]
@@ -375,7 +381,7 @@ fn only_openai_file_ids_are_sent_upstream() {
             vec![ir::Block::ToolResult {
                 call_id: "call_1".into(),
                 name: None,
-                content: vec![ir::Block::Image(ir::Image::File {
+                content: vec![ir::Block::image(ir::Image::File {
                     uri: uri.into(),
                     media_type: None,
                 })],
@@ -454,7 +460,7 @@ fn odd_but_valid_shapes_are_accepted() {
         vec![
             msg(
                 ir::Role::User,
-                vec![ir::Block::Image(ir::Image::Url("https://x/y.png".into()))]
+                vec![ir::Block::image(ir::Image::Url("https://x/y.png".into()))]
             ),
             msg(
                 ir::Role::User,

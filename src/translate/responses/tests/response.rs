@@ -151,7 +151,7 @@ fn foreign_blocks_become_plain_responses_items() {
             },
             text("Part one. "),
             text("Part two."),
-            ir::Block::Image(ir::Image::Base64 {
+            ir::Block::image(ir::Image::Base64 {
                 media_type: "image/png".into(),
                 data: "iVBORw0KGgo=".into(),
             }),

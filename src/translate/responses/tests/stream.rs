@@ -336,6 +336,59 @@ fn client_stream_errors_become_response_failed() {
 }
 
 #[test]
+fn a_mid_stream_error_keeps_the_items_emitted_so_far() {
+    let events = vec![
+        start("x", "m"),
+        open(0, ir::BlockKind::Thinking),
+        delta(0, ir::Delta::Thinking("Let me".into())),
+        stop(0),
+        open(1, ir::BlockKind::Text),
+        delta(1, ir::Delta::Text("Partial".into())),
+        open(2, tool("call_1", "get_time")),
+        delta(2, ir::Delta::ToolArguments("{\"tz\":".into())),
+        ir::Event::Error {
+            message: "Overloaded".into(),
+        },
+    ];
+    let body = encode_stream(StreamEncoder::new("m", "resp_e"), &events);
+    let frames = check_client_stream(&body);
+    let last = &frames.last().unwrap().1;
+    assert_eq!(last["type"], "response.failed");
+    assert_eq!(last["response"]["error"]["message"], "Overloaded");
+    let output = last["response"]["output"].as_array().unwrap();
+    assert_eq!(output.len(), 3, "{output:?}");
+    assert_eq!(output[0]["type"], "reasoning");
+    assert!(output[0].get("status").is_none(), "it finished");
+    assert_eq!(output[0]["summary"][0]["text"], "Let me");
+    assert_eq!(output[1]["type"], "message");
+    assert_eq!(output[1]["status"], "incomplete");
+    assert_eq!(output[1]["content"][0]["text"], "Partial");
+    assert_eq!(output[2]["type"], "function_call");
+    assert_eq!(output[2]["status"], "incomplete");
+    assert_eq!(output[2]["arguments"], "{\"tz\":");
+    let done = frames
+        .iter()
+        .filter(|(e, _)| e.as_deref() == Some("response.output_item.done"))
+        .count();
+    assert_eq!(done, 1, "only the reasoning item finished");
+
+    // Open reasoning is kept the same way.
+    let events = vec![
+        start("x", "m"),
+        open(0, ir::BlockKind::Thinking),
+        delta(0, ir::Delta::Thinking("Hmm".into())),
+        ir::Event::Error {
+            message: "gone".into(),
+        },
+    ];
+    let body = encode_stream(StreamEncoder::new("m", "resp_e"), &events);
+    let frames = check_client_stream(&body);
+    let last = &frames.last().unwrap().1;
+    assert_eq!(last["response"]["output"][0]["status"], "incomplete");
+    assert_eq!(last["response"]["output"][0]["summary"][0]["text"], "Hmm");
+}
+
+#[test]
 fn foreign_reasoning_and_redacted_thinking_stream_to_clients() {
     let events = vec![
         start("msg_01", "claude"),
