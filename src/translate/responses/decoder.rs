@@ -96,7 +96,8 @@ impl StreamDecoder {
         if self.done || ev.is_comment_only || data.is_empty() || data == "[DONE]" {
             return Ok(());
         }
-        let event: wire::StreamEvent<'_> = serde_json::from_str(data)
+        let mut event = wire::StreamEvent::default();
+        wire::StreamEvent::read(data, &mut event)
             .map_err(|e| upstream(format!("malformed Responses stream event: {e}")))?;
         let kind = event.kind.as_deref().or(ev.event).unwrap_or_default();
         match kind {
