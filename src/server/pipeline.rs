@@ -347,7 +347,7 @@ async fn generate<R: Runtime>(
             ));
         }
         log.upstream = Some(slot.label.clone());
-        let built = upstream_request(snap, slot, &ask, lane, ir_req.as_ref());
+        let built = upstream_request(snap, slot, &ask, lane, ir_req.as_mut());
         let (up_req, proxy) = match built {
             Ok(r) => r,
             Err(e) if e.kind == Kind::InvalidRequest => return Err(e),
@@ -593,7 +593,7 @@ fn upstream_request(
     slot: &route::Slot,
     ask: &Ask<'_>,
     lane: Lane,
-    ir_req: Option<&ir::Request>,
+    ir_req: Option<&mut ir::Request>,
 ) -> Result<(http::Request<Bytes>, Option<Proxy>), Error> {
     let cfg = &snap.config;
     let missing = || Error::new(Kind::Internal, "routing table out of date");
@@ -609,10 +609,12 @@ fn upstream_request(
             _ => replace_model(ask.body, upstream_model)?,
         },
         Lane::Translated => {
-            let mut r = ir_req.ok_or_else(missing)?.clone();
+            // Set per attempt (Codex always streams), so the request needs no copy.
+            let r = ir_req.ok_or_else(missing)?;
             r.stream = ask.stream || slot.provider == Provider::Codex;
+            let r = &*r;
             let encoded = match slot.provider {
-                Provider::OpenAiCompat => translate::openai::encode_request(&r, upstream_model),
+                Provider::OpenAiCompat => translate::openai::encode_request(r, upstream_model),
                 Provider::Claude => {
                     let options = translate::claude::EncodeOptions {
                         mid_conversation_system: ask
@@ -622,10 +624,10 @@ fn upstream_request(
                         adaptive_thinking: false,
                         auto_cache: true,
                     };
-                    translate::claude::encode_request_with(&r, upstream_model, &options)
+                    translate::claude::encode_request_with(r, upstream_model, &options)
                 }
-                Provider::Gemini => translate::gemini::encode_request(&r, upstream_model),
-                Provider::Codex => translate::responses::encode_request(&r, upstream_model),
+                Provider::Gemini => translate::gemini::encode_request(r, upstream_model),
+                Provider::Codex => translate::responses::encode_request(r, upstream_model),
             }?;
             Bytes::from(encoded)
         }
