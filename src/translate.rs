@@ -131,6 +131,15 @@ impl StreamDecoder {
         }
     }
 
+    /// Maps shortened tool names back to the client's ([`responses::ToolNames`]); only a
+    /// Responses upstream (Codex) ever gets shortened names, so other decoders ignore it.
+    pub fn with_tool_names(self, names: responses::ToolNames) -> Self {
+        match self {
+            StreamDecoder::Responses(d) => StreamDecoder::Responses(d.with_tool_names(names)),
+            other => other,
+        }
+    }
+
     /// Decodes one SSE event.
     pub fn push(&mut self, ev: &sse::Event<'_>, out: &mut Vec<ir::Event>) -> Result<(), Error> {
         match self {

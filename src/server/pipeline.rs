@@ -28,6 +28,7 @@ use crate::provider::openai_compat;
 use crate::route::{self, Endpoint, NoEndpoint, Outcome, Provider, Step};
 use crate::snapshot::{Shared, Snapshot};
 use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
+use crate::translate::responses::ToolNames;
 use crate::translate::{self, count, payload, ClientApi};
 use crate::upstream::proxy::{self, Proxy};
 use crate::upstream::{self, Runtime, UpstreamError};
@@ -448,7 +449,8 @@ async fn generate<R: Runtime>(
             Lane::Translated if ask.stream && event_stream => {
                 failover.succeeded(slot_id, Instant::now());
                 let (id, created) = response_id(client);
-                let decoder = translate::StreamDecoder::new(slot.provider.format());
+                let decoder = translate::StreamDecoder::new(slot.provider.format())
+                    .with_tool_names(codex_tool_names(slot.provider, ir_req.as_ref()));
                 let encoder = translate::StreamEncoder::new(
                     client,
                     &ask.model,
@@ -518,6 +520,7 @@ async fn generate<R: Runtime>(
                         continue;
                     }
                 };
+                codex_tool_names(slot.provider, ir_req.as_ref()).restore_response(&mut ir_resp);
                 ir_resp.model = ask.model.clone();
                 let (id, created) = response_id(client);
                 if ir_resp.created == 0 {
@@ -565,6 +568,15 @@ fn transport_failure(failover: &mut route::Failover<'_>, slot: route::SlotId, e:
         SystemTime::now(),
     );
     Failed::Gateway(e)
+}
+
+/// The tool names shortened in the request sent to Codex, to map back in its answer (empty
+/// for every other upstream).
+fn codex_tool_names(provider: Provider, ir_req: Option<&ir::Request>) -> ToolNames {
+    match (provider, ir_req) {
+        (Provider::Codex, Some(req)) => ToolNames::for_request(req),
+        _ => ToolNames::default(),
+    }
 }
 
 fn family(p: Provider) -> ir::Family {

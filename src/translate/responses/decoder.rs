@@ -3,8 +3,8 @@
 //! function call becomes one IR block, numbered in opening order. No I/O.
 
 use super::{
-    qualify, response::call_id, stop_from_status, thinking_from_item, upstream, usage_from_wire,
-    wire, SUMMARY_JOIN,
+    names::ToolNames, qualify, response::call_id, stop_from_status, thinking_from_item, upstream,
+    usage_from_wire, wire, SUMMARY_JOIN,
 };
 use crate::error::Error;
 use crate::ir;
@@ -31,6 +31,8 @@ pub struct StreamDecoder {
     items: Vec<Item>,
     /// A function call was seen (the stop reason is then `ToolUse`).
     saw_call: bool,
+    /// Tool names shortened for the upstream, mapped back for the client.
+    names: ToolNames,
 }
 
 /// One upstream output item.
@@ -85,6 +87,13 @@ impl StreamDecoder {
     /// A decoder for one upstream stream.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Maps the tool names of calls back to the client's ([`ToolNames::for_request`] of the
+    /// request sent to Codex).
+    pub fn with_tool_names(mut self, names: ToolNames) -> Self {
+        self.names = names;
+        self
     }
 
     /// Decodes one SSE event. Comments, `[DONE]` and unknown event types produce nothing.
@@ -263,8 +272,8 @@ impl StreamDecoder {
                 let name = qualify(
                     item.namespace.as_deref(),
                     item.name.as_deref().unwrap_or_default(),
-                )
-                .into_owned();
+                );
+                let name = self.names.restore(&name).to_owned();
                 let mut block = self.open_block(ir::BlockKind::ToolCall { id, name }, out);
                 if let Some(args) = item.arguments.as_deref().filter(|a| !a.is_empty()) {
                     block.emitted = args.len();

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
+use super::names::ToolNames;
 use super::request::EMPTY_SCHEMA;
 use super::response::object;
 use super::{invalid, wire};
@@ -47,6 +48,12 @@ pub fn encode_request_for(
         ));
     }
     let codex = target == Target::Codex;
+    let shortened = if codex {
+        ToolNames::for_request(req).apply(req)
+    } else {
+        None
+    };
+    let req = shortened.as_ref().unwrap_or(req);
     let system: Vec<&str> = req
         .system
         .iter()
