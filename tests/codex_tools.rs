@@ -112,8 +112,9 @@ fn check_upstream(mock: &MockUpstream) -> String {
     tools[1].to_owned()
 }
 
-#[tokio::test]
-async fn long_tool_names_are_shortened_for_codex_and_restored_in_the_stream() {
+/// Sends the Messages request through a gateway in front of the Codex mock; checks what Codex
+/// got and returns what the client got.
+async fn exchange(stream: bool) -> client::Response {
     let mock = MockUpstream::start(|_| Reply::sse(codex_stream("mcp__read_text_file_1")));
     let gw = gateway_for(&mock);
     let resp = client::send(
@@ -121,12 +122,18 @@ async fn long_tool_names_are_shortened_for_codex_and_restored_in_the_stream() {
         "POST",
         "/v1/messages",
         HEADERS,
-        messages_request(true),
+        messages_request(stream),
     )
     .await
     .unwrap();
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(check_upstream(&mock), "mcp__read_text_file_1");
+    resp
+}
+
+#[tokio::test]
+async fn long_tool_names_are_shortened_for_codex_and_restored_in_the_stream() {
+    let resp = exchange(true).await;
     let starts: Vec<Value> = client::sse_data_frames(resp.text().as_bytes())
         .iter()
         .map(|d| serde_json::from_str::<Value>(d).unwrap())
@@ -139,20 +146,7 @@ async fn long_tool_names_are_shortened_for_codex_and_restored_in_the_stream() {
 
 #[tokio::test]
 async fn long_tool_names_are_restored_in_a_whole_answer() {
-    let mock = MockUpstream::start(|_| Reply::sse(codex_stream("mcp__read_text_file_1")));
-    let gw = gateway_for(&mock);
-    let resp = client::send(
-        gw.addr(),
-        "POST",
-        "/v1/messages",
-        HEADERS,
-        messages_request(false),
-    )
-    .await
-    .unwrap();
-    assert_eq!(resp.status, 200, "{}", resp.text());
-    check_upstream(&mock);
-    let v = resp.json();
+    let v = exchange(false).await.json();
     let call = v["content"]
         .as_array()
         .unwrap()

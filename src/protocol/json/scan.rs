@@ -16,9 +16,6 @@ use std::borrow::Cow;
 /// Nesting the reader follows when skipping a value; deeper input falls back to serde.
 pub const MAX_DEPTH: usize = 16;
 
-/// How many bytes of a string are searched byte by byte before handing over to memchr.
-const SHORT_STRING: usize = 32;
-
 /// A cursor over one JSON text.
 #[derive(Debug)]
 pub struct Scanner<'a> {
@@ -121,40 +118,22 @@ impl<'a> Scanner<'a> {
         self.eat(b'"')?;
         let start = self.pos;
         let bytes = self.bytes();
-        // Keys and most deltas are short: a plain loop beats memchr's setup for the first
-        // bytes; longer strings are searched with memchr.
-        let short_end = bytes.len().min(start + SHORT_STRING);
-        let mut end = None;
-        for (i, &b) in bytes.get(start..short_end)?.iter().enumerate() {
-            match b {
-                b'"' | b'\\' => {
-                    end = Some(start + i);
-                    break;
-                }
-                0..=0x1f => return None,
-                _ => {}
+        let end = find_special(bytes, start)?;
+        match *bytes.get(end)? {
+            b'"' => {
+                self.pos = end + 1;
+                self.src.get(start..end).map(Cow::Borrowed)
             }
-        }
-        let end = match end {
-            Some(end) => end,
-            None => {
-                let rest = bytes.get(short_end..)?;
-                let found = short_end + memchr::memchr2(b'"', b'\\', rest)?;
-                if bytes.get(short_end..found)?.iter().any(|&b| b < 0x20) {
-                    return None;
-                }
-                found
+            b'\\' => {
+                self.pos = end;
+                let mut owned = String::with_capacity(end - start + 16);
+                owned.push_str(self.src.get(start..end)?);
+                self.escaped_rest(&mut owned)?;
+                Some(Cow::Owned(owned))
             }
-        };
-        if bytes.get(end) == Some(&b'"') {
-            self.pos = end + 1;
-            return self.src.get(start..end).map(Cow::Borrowed);
+            // A raw control character.
+            _ => None,
         }
-        self.pos = end;
-        let mut owned = String::with_capacity(end - start + 16);
-        owned.push_str(self.src.get(start..end)?);
-        self.escaped_rest(&mut owned)?;
-        Some(Cow::Owned(owned))
     }
 
     /// The rest of a string from a backslash on, unescaped into `out`.
@@ -192,14 +171,9 @@ impl<'a> Scanner<'a> {
                 }
                 b if b < 0x20 => return None,
                 _ => {
-                    let rest = self.bytes().get(self.pos..)?;
-                    let run = memchr::memchr2(b'"', b'\\', rest)?;
-                    let text = self.src.get(self.pos..self.pos + run)?;
-                    if text.bytes().any(|b| b < 0x20) {
-                        return None;
-                    }
-                    out.push_str(text);
-                    self.pos += run;
+                    let end = find_special(self.bytes(), self.pos)?;
+                    out.push_str(self.src.get(self.pos..end)?);
+                    self.pos = end;
                 }
             }
         }
@@ -283,6 +257,70 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// The position of the first `"`, `\\` or control character at or after `from`: what ends
+/// the plain run of a string. Eight bytes at a time (the classic has-zero-byte tricks; the
+/// lowest flagged byte is always a real match), then byte by byte.
+fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().ok()?);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let flagged = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let flagged = flagged & HIGH;
+        if flagged != 0 {
+            return Some(i + (flagged.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..)?;
+    let at = tail
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    Some(i + at)
+}
+
+/// Reads `data` into `into` with the fast path `fast`, or with serde_json when it gives up;
+/// `into` must be fresh (all defaults), since `fast` fills it in place. On error `into` is
+/// unspecified.
+///
+/// # Errors
+/// serde_json's, when `data` is not a `T`.
+pub fn read_or_serde<'a, T: serde::Deserialize<'a>>(
+    data: &'a str,
+    into: &mut T,
+    fast: impl FnOnce(&'a str, &mut T) -> Option<()>,
+) -> Result<(), serde_json::Error> {
+    if fast(data, into).is_none() {
+        *into = serde_json::from_str(data)?;
+    }
+    Ok(())
+}
+
+/// Test support: whether `fast` takes `data`, after checking that what it reads then is what
+/// serde reads (compared through `Debug`, which shows borrowed and owned strings alike).
+#[cfg(test)]
+pub fn fast_path_agrees<'a, T>(
+    data: &'a str,
+    fast: impl FnOnce(&'a str, &mut T) -> Option<()>,
+) -> bool
+where
+    T: serde::Deserialize<'a> + Default + std::fmt::Debug,
+{
+    let mut read = T::default();
+    let taken = fast(data, &mut read).is_some();
+    if taken {
+        let serde = serde_json::from_str::<T>(data)
+            .unwrap_or_else(|e| panic!("the fast path took what serde rejects: {data}: {e}"));
+        assert_eq!(format!("{read:?}"), format!("{serde:?}"), "{data}");
+    }
+    taken
+}
+
 /// Marks `key` seen in `seen` (a bit per known key); `None` if it was already, since serde
 /// rejects a struct field given twice.
 pub fn once(seen: &mut u32, bit: u32) -> Option<()> {
@@ -341,6 +379,21 @@ mod tests {
             r#""\u0000""#,
         ] {
             assert_eq!(skip_all(text), Some(()), "{text}");
+        }
+    }
+
+    #[test]
+    fn special_bytes_are_found_at_every_offset() {
+        for len in 0..24 {
+            for special in [b'"', b'\\', b'\n', 0x1f, 0] {
+                let mut bytes = vec![b'a'; len];
+                bytes.extend_from_slice("é\x7f".as_bytes());
+                let at = bytes.len();
+                bytes.push(special);
+                bytes.extend_from_slice(b"\"\\x");
+                assert_eq!(find_special(&bytes, 0), Some(at), "{len} {special}");
+            }
+            assert_eq!(find_special(&vec![b' '; len], 0), None);
         }
     }
 
