@@ -456,6 +456,7 @@ fn bench_streams(c: &mut Criterion) {
                 created: 1,
                 stream: true,
                 wants_usage: true,
+                tool_names: None,
             };
             g.bench_function(format!("{up_name}->{client_name}"), |b| {
                 // One client chunk per upstream read, as the relay sends them.

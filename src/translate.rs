@@ -153,6 +153,19 @@ pub struct Reply<'a> {
     pub stream: bool,
     /// OpenAI chat clients' `stream_options.include_usage`.
     pub wants_usage: bool,
+    /// Tool names shortened in the upstream request (Codex's 64-character limit), mapped back
+    /// to the client's own in the answer; `None` when nothing was renamed.
+    pub tool_names: Option<&'a responses::ToolNames>,
+}
+
+impl<'a> Reply<'a> {
+    /// The same reply, mapping the tool names `names` shortened back in the answer.
+    pub fn with_tool_names(self, names: &'a responses::ToolNames) -> Self {
+        Reply {
+            tool_names: (!names.is_empty()).then_some(names),
+            ..self
+        }
+    }
 }
 
 /// A translated non-stream upstream answer: `body` (an SSE body when `event_stream`, e.g.
@@ -172,6 +185,9 @@ pub fn translate_response(
     } else {
         decode_response(upstream, body)?
     };
+    if let Some(names) = reply.tool_names {
+        names.restore_response(&mut resp);
+    }
     reply.model.clone_into(&mut resp.model);
     if resp.created == 0 {
         resp.created = reply.created;
@@ -357,6 +373,15 @@ impl StreamDecoder {
         }
     }
 
+    /// Maps shortened tool names back to the client's ([`responses::ToolNames`]); only a
+    /// Responses upstream (Codex) ever gets shortened names, so other decoders ignore it.
+    pub fn with_tool_names(self, names: responses::ToolNames) -> Self {
+        match self {
+            StreamDecoder::Responses(d) => StreamDecoder::Responses(d.with_tool_names(names)),
+            other => other,
+        }
+    }
+
     /// Decodes one SSE event.
     pub fn push(&mut self, ev: &sse::Event<'_>, out: &mut Vec<ir::Event>) -> Result<(), Error> {
         match self {
@@ -507,7 +532,8 @@ impl Transcoder {
     pub fn new(upstream: Format, reply: &Reply<'_>) -> Self {
         Transcoder {
             framer: sse::Framer::new(),
-            decoder: StreamDecoder::new(upstream),
+            decoder: StreamDecoder::new(upstream)
+                .with_tool_names(reply.tool_names.cloned().unwrap_or_default()),
             encoder: StreamEncoder::new(
                 reply.client,
                 reply.model,

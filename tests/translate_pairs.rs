@@ -77,6 +77,7 @@ fn reply(client: ClientApi, stream: bool) -> Reply<'static> {
         // Chat clients in the stream goldens ask for `stream_options.include_usage`, so the
         // usage chunk is part of the spec.
         wants_usage: true,
+        tool_names: None,
     }
 }
 

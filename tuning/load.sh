@@ -7,6 +7,11 @@
 #   nginx           wrk -> nginx reverse proxy -> mock upstream  (the reference)
 #   cliproxy        wrk -> cliproxy -> mock upstream             (what we tune)
 #   cliproxy-tokio  wrk -> cliproxy (tokio build) -> mock        (only if CLIPROXY_TOKIO_BIN)
+# The cliproxy target also runs translated rows through the same gateway:
+#   cliproxy-claude     Anthropic Messages client -> OpenAI-compatible mock (translated)
+#   cliproxy-rev        OpenAI chat client -> Anthropic Messages mock (translated, the reverse)
+#   cliproxy-claude-pt  Anthropic Messages client -> Anthropic Messages mock (passthrough; the
+#                       yardstick for cliproxy-rev, whose upstream answer it shares)
 # The mock upstream is nginx (1 worker) answering POSTs with canned
 # OpenAI-shaped bodies. For each target and mode it runs a 2 s warm-up, then a
 # measured wrk run, and samples the server's CPU time (utime+stime of all its
@@ -270,6 +275,27 @@ sse_frames() {
   printf 'data: [DONE]\n'
 }
 
+# The same answers in Anthropic Messages shape (the reverse rows' upstream).
+claude_json_answer() {
+  printf '{"id":"msg_bench0001","type":"message","role":"assistant","model":"upstream-model","content":[{"type":"text","text":"%s"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":84,"output_tokens":24}}' \
+    "${ANSWER%%. Size*}."
+}
+
+# Streamed Messages answer, one "EVENT DATA" pair per line: message_start,
+# content_block_start, SSE_CHUNKS-3 text deltas (the same pieces as
+# sse_frames), content_block_stop, message_delta with the usage, message_stop.
+claude_sse_frames() {
+  local text="$ANSWER $ANSWER" i n_content=$((SSE_CHUNKS - 3))
+  printf 'message_start {"type":"message_start","message":{"id":"msg_bench0001","type":"message","role":"assistant","model":"upstream-model","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":84,"output_tokens":1}}}\n'
+  printf 'content_block_start {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n'
+  for ((i = 0; i < n_content; i++)); do
+    printf 'content_block_delta {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"%s"}}\n' "${text:i*9:9}"
+  done
+  printf 'content_block_stop {"type":"content_block_stop","index":0}\n'
+  printf 'message_delta {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}\n' "$n_content"
+  printf 'message_stop {"type":"message_stop"}\n'
+}
+
 # --------------------------------------------------------------------------
 # nginx configs (mock upstream and reference proxy)
 # --------------------------------------------------------------------------
@@ -319,21 +345,34 @@ EOF
 # Escape one line for a single-quoted nginx string (the body has no $ or ').
 nginx_quote() { local s=${1//\\/\\\\}; printf '%s' "${s//\'/\\\'}"; }
 
-write_mock_conf() {
-  local port=$1 conf=$TMP/mock.conf
-  local frames=() line i sets="" refs=""
-  while IFS= read -r line; do frames+=("$line"); done < <(sse_frames)
-  # A config token may not exceed 4 KiB, so the ~12 KiB SSE body is split
-  # over several variables and glued back together by `return`.
+# nginx `set` lines holding an SSE body, and the `$var...` list that glues it
+# back together for `return`: a config token may not exceed 4 KiB, so the
+# ~12 KiB body is split over variables of 10 frames. $1 = variable prefix;
+# stdin = one frame per line, in nginx string syntax (`\n` for line breaks).
+# Sets SSE_SETS and SSE_REFS.
+sse_vars() {
+  local prefix=$1 frames=() line i
+  SSE_SETS="" SSE_REFS=""
+  while IFS= read -r line; do frames+=("$line"); done
   for ((i = 0; i < ${#frames[@]}; i++)); do
     if ((i % 10 == 0)); then
-      ((i)) && sets+="';"$'\n'
-      sets+="            set \$sse$((i / 10)) '"
-      refs+="\$sse$((i / 10))"
+      ((i)) && SSE_SETS+="';"$'\n'
+      SSE_SETS+="            set \$$prefix$((i / 10)) '"
+      SSE_REFS+="\$$prefix$((i / 10))"
     fi
-    sets+="$(nginx_quote "${frames[i]}")\\n\\n"
+    SSE_SETS+="${frames[i]}\\n\\n"
   done
-  sets+="';"
+  SSE_SETS+="';"
+}
+
+write_mock_conf() {
+  local port=$1 conf=$TMP/mock.conf line name data sets refs cl_sets cl_refs
+  sse_vars sse < <(sse_frames | while IFS= read -r line; do nginx_quote "$line"; echo; done)
+  sets=$SSE_SETS refs=$SSE_REFS
+  sse_vars clsse < <(claude_sse_frames | while read -r name data; do
+    printf 'event: %s\\n' "$name"; nginx_quote "data: $data"; echo
+  done)
+  cl_sets=$SSE_SETS cl_refs=$SSE_REFS
   {
     nginx_head mock
     cat <<EOF
@@ -348,6 +387,16 @@ write_mock_conf() {
             add_header Cache-Control no-cache;
 $sets
             return 200 "$refs";
+        }
+        location = /cljson/v1/messages {
+            default_type application/json;
+            return 200 '$(nginx_quote "$(claude_json_answer)")';
+        }
+        location = /clsse/v1/messages {
+            default_type text/event-stream;
+            add_header Cache-Control no-cache;
+$cl_sets
+            return 200 "$cl_refs";
         }
         location / { return 404; }
     }
@@ -398,6 +447,13 @@ openai-compatibility:
     base-url: http://127.0.0.1:$mock/sse/v1
     api-key-entries: [{api-key: upstream-key}]
     models: [{name: upstream-model, alias: bench-sse}]
+claude-api-key:
+  - api-key: upstream-key
+    base-url: http://127.0.0.1:$mock/cljson
+    models: [{name: upstream-model, alias: bench-cl-json}]
+  - api-key: upstream-key
+    base-url: http://127.0.0.1:$mock/clsse
+    models: [{name: upstream-model, alias: bench-cl-sse}]
 EOF
   if [[ -n ${CLIPROXY_EXTRA_CONFIG:-} ]]; then
     printf '%s\n' "$CLIPROXY_EXTRA_CONFIG" >>"$conf"
@@ -631,6 +687,14 @@ measure_target() {
     for mode in "${MODES[@]}"; do
       SMOKE_SHAPE=claude measure "$target-claude" "$mode" "$base/v1/messages" "$TMP/body-claude-$mode.json" 0 "$pid"
     done
+    # The reverse: OpenAI chat clients, Anthropic Messages upstream; and its
+    # yardstick, Messages clients passed through to the same Messages mock.
+    for mode in "${MODES[@]}"; do
+      measure "$target-rev" "$mode" "$base/v1/chat/completions" "$TMP/body-rev-$mode.json" 0 "$pid"
+    done
+    for mode in "${MODES[@]}"; do
+      SMOKE_SHAPE=claude measure "$target-claude-pt" "$mode" "$base/v1/messages" "$TMP/body-claude-pt-$mode.json" 0 "$pid"
+    done
   fi
 }
 
@@ -659,7 +723,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 
 
 report() {
   local key target mode fmt
-  fmt='| %-15s | %-4s | %9s | %9s | %9s | %10s | %7s | %s |\n'
+  fmt='| %-18s | %-4s | %9s | %9s | %9s | %10s | %7s | %s |\n'
   {
     echo "# cliproxy load run"
     echo
@@ -675,7 +739,7 @@ report() {
     # shellcheck disable=SC2059
     printf "$fmt" target mode req/s 'p50 ms' 'p99 ms' CPU-µs/req 'CPU %' non-2xx/errors
     # shellcheck disable=SC2059
-    printf "$fmt" --------------- ---- --------- --------- --------- ---------- ------- --------------
+    printf "$fmt" ------------------ ---- --------- --------- --------- ---------- ------- --------------
     for key in "${ROW_ORDER[@]}"; do
       target=${key%:*}; mode=${key#*:}
       # shellcheck disable=SC2059
@@ -693,6 +757,10 @@ report() {
     for mode in "${MODES[@]}"; do
       [[ -n ${R_CPU[cliproxy-claude:$mode]:-} && -n ${R_CPU[cliproxy:$mode]:-} ]] || continue
       echo "- translated (Claude client -> OpenAI upstream) vs passthrough, $mode: CPU-µs/req x$(ratio "${R_CPU[cliproxy-claude:$mode]}" "${R_CPU[cliproxy:$mode]}"), req/s x$(ratio "${R_RPS[cliproxy-claude:$mode]}" "${R_RPS[cliproxy:$mode]}")"
+    done
+    for mode in "${MODES[@]}"; do
+      [[ -n ${R_CPU[cliproxy-rev:$mode]:-} && -n ${R_CPU[cliproxy-claude-pt:$mode]:-} ]] || continue
+      echo "- reverse (OpenAI client -> Claude upstream) vs Claude passthrough, $mode: CPU-µs/req x$(ratio "${R_CPU[cliproxy-rev:$mode]}" "${R_CPU[cliproxy-claude-pt:$mode]}"), req/s x$(ratio "${R_RPS[cliproxy-rev:$mode]}" "${R_RPS[cliproxy-claude-pt:$mode]}")"
     done
     if ((${#SKIPPED[@]})); then
       echo; echo "Skipped:"; echo
@@ -742,6 +810,10 @@ main() {
   request_body bench-sse true >"$TMP/body-bench-sse.json"
   claude_body bench-json false >"$TMP/body-claude-json.json"
   claude_body bench-sse true >"$TMP/body-claude-sse.json"
+  request_body bench-cl-json false >"$TMP/body-rev-json.json"
+  request_body bench-cl-sse true >"$TMP/body-rev-sse.json"
+  claude_body bench-cl-json false >"$TMP/body-claude-pt-json.json"
+  claude_body bench-cl-sse true >"$TMP/body-claude-pt-sse.json"
 
   write_mock_conf "$MOCK_PORT"
   start_nginx mock "$MOCK_PORT" /json/v1/chat/completions || die "mock upstream failed to start"

@@ -2,11 +2,15 @@
 //! find the spans of a few top-level fields without building a tree, and splice new values in.
 //! Everything else in the body is forwarded byte-for-byte. No I/O.
 
+pub mod scan;
+
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::Range;
 
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use bytes::BytesMut;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// A JSON body that could not be used, with serde_json's position-bearing message.
@@ -184,9 +188,175 @@ pub fn string_literal(s: &str) -> Vec<u8> {
     serde_json::to_vec(s).unwrap_or_else(|_| b"\"\"".to_vec())
 }
 
+/// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes it (`\"`,
+/// `\\`, `\b \f \n \r \t`, other control characters as `\u00xx`; everything else verbatim),
+/// so frames written with it are byte-identical to serialised ones. Runs of plain bytes are
+/// copied whole.
+pub fn write_str(out: &mut BytesMut, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.extend_from_slice(b"\"");
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        if short.is_empty() {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                hex_digit(b >> 4),
+                hex_digit(b & 0xf),
+            ]);
+        } else {
+            out.extend_from_slice(short);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.extend_from_slice(b"\"");
+}
+
+/// Appends one SSE frame whose data is `value` serialised as JSON (`event: <name>` first when
+/// named), straight into `out` with no intermediate buffer. The bytes are those
+/// `sse::encode` writes for the serialised text: compact JSON has no line breaks unless an
+/// embedded raw value brings some, and then the frame is rewritten through `sse::encode`.
+/// Nothing is written if serialisation fails.
+pub fn write_sse<T: serde::Serialize + ?Sized>(event: Option<&str>, value: &T, out: &mut BytesMut) {
+    let start = out.len();
+    super::sse::encode_head(event, out);
+    let body = out.len();
+    if serde_json::to_writer(bytes::BufMut::writer(&mut *out), value).is_err() {
+        out.truncate(start);
+        return;
+    }
+    let json = out.get(body..).unwrap_or_default();
+    if memchr::memchr2(b'\n', b'\r', json).is_some() {
+        let json = out.split_off(body);
+        out.truncate(start);
+        if let Ok(text) = std::str::from_utf8(&json) {
+            super::sse::encode(event, text, out);
+        }
+        return;
+    }
+    out.extend_from_slice(b"\n\n");
+}
+
+/// The lower-case hex digit of a nibble.
+fn hex_digit(n: u8) -> u8 {
+    if n < 10 {
+        b'0' + n
+    } else {
+        b'a' + n - 10
+    }
+}
+
+/// A string that borrows from the input when it has no escapes.
+pub struct CowStr<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(CowVisitor(PhantomData)).map(CowStr)
+    }
+}
+
+struct CowVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for CowVisitor<'a> {
+    type Value = Cow<'a, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// An optional string field that borrows from the input when it can, for
+/// `#[serde(deserialize_with = "opt_cow")]`. Plain `Option<Cow<str>>` always allocates: serde
+/// only borrows a `Cow` that is the field's own type.
+pub fn opt_cow<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Option::<CowStr<'a>>::deserialize(d).map(|o| o.map(|s| s.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_str_matches_serde_json() {
+        let mut all = String::new();
+        for c in (0u8..0x80).map(char::from) {
+            all.push(c);
+        }
+        for s in [
+            &all[..],
+            "",
+            "plain",
+            "é\u{2028}😀\"x\"",
+            "a\\b\n\r\t\u{7f}",
+        ] {
+            let mut out = BytesMut::new();
+            write_str(&mut out, s);
+            assert_eq!(&out[..], serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn write_sse_matches_serialise_then_encode() {
+        let raw = RawValue::from_string("{\"a\":\n1}".to_owned()).unwrap();
+        let values = [
+            serde_json::json!({"t": "x\ny", "n": 1}),
+            serde_json::to_value(&raw).unwrap(),
+        ];
+        for (event, v) in [(None, &values[0]), (Some("e\nv"), &values[0])] {
+            let mut direct = BytesMut::from(&b"head"[..]);
+            write_sse(event, v, &mut direct);
+            let mut encoded = BytesMut::from(&b"head"[..]);
+            super::super::sse::encode(event, &serde_json::to_string(v).unwrap(), &mut encoded);
+            assert_eq!(direct, encoded);
+        }
+        let mut direct = BytesMut::new();
+        write_sse(Some("x"), &raw, &mut direct);
+        let mut encoded = BytesMut::new();
+        super::super::sse::encode(Some("x"), raw.get(), &mut encoded);
+        assert_eq!(direct, encoded);
+        assert!(direct.starts_with(b"event: x\ndata: {\"a\":\ndata: 1}"));
+    }
+
+    #[test]
+    fn cow_fields_borrow_unless_escaped() {
+        #[derive(serde::Deserialize)]
+        struct T<'a> {
+            #[serde(borrow, default, deserialize_with = "opt_cow")]
+            a: Option<Cow<'a, str>>,
+            #[serde(borrow, default, deserialize_with = "opt_cow")]
+            b: Option<Cow<'a, str>>,
+            #[serde(borrow, default, deserialize_with = "opt_cow")]
+            c: Option<Cow<'a, str>>,
+        }
+        let t: T<'_> = serde_json::from_str(r#"{"a":"x","b":"y\"","c":null}"#).unwrap();
+        assert!(matches!(t.a, Some(Cow::Borrowed("x"))));
+        assert!(matches!(t.b, Some(Cow::Owned(ref s)) if s == "y\""));
+        assert!(t.c.is_none());
+    }
 
     #[test]
     fn finds_top_level_fields_and_ignores_nested_ones() {

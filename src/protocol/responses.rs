@@ -8,6 +8,9 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::protocol::json::opt_cow;
+use crate::protocol::json::scan::{self, Scanner};
+
 mod out;
 
 pub use out::*;
@@ -330,10 +333,10 @@ pub struct ErrorObject<'a> {
 }
 
 /// One streaming event's `data`, flattened over every event type the decoder reads.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct StreamEvent<'a> {
     /// The event type, e.g. `response.output_text.delta`.
-    #[serde(rename = "type", borrow, default)]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_cow")]
     pub kind: Option<Cow<'a, str>>,
     /// The response, on lifecycle events.
     #[serde(borrow, default)]
@@ -345,7 +348,7 @@ pub struct StreamEvent<'a> {
     #[serde(default)]
     pub output_index: Option<u64>,
     /// The output item's id.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub item_id: Option<Cow<'a, str>>,
     /// The content part's position inside a message.
     #[serde(default)]
@@ -354,31 +357,112 @@ pub struct StreamEvent<'a> {
     #[serde(default)]
     pub summary_index: Option<u64>,
     /// Incremental text or arguments.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub delta: Option<Cow<'a, str>>,
     /// Full text, on `*.done` text events.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub text: Option<Cow<'a, str>>,
     /// Full arguments, on `response.function_call_arguments.done`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub arguments: Option<Cow<'a, str>>,
     /// The part, on `response.content_part.*` events.
     #[serde(borrow, default)]
     pub part: Option<ContentPart<'a>>,
     /// The error message, on `error` events.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub message: Option<Cow<'a, str>>,
     /// The error code, on `error` events.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub code: Option<Cow<'a, str>>,
     /// A nested error object, as some servers send on `error` events.
     #[serde(borrow, default)]
     pub error: Option<ErrorObject<'a>>,
 }
 
+impl<'a> StreamEvent<'a> {
+    /// Reads one event's `data:` into `into` (a fresh [`StreamEvent::default`], filled in
+    /// place). Text, reasoning and argument events (`*.delta`, `*.done` without an item or
+    /// part) are read by a strict scanner without serde; events carrying a response, item,
+    /// part or error object, and anything the scanner is unsure of, go through serde_json, so
+    /// the result (or the error) is always serde's.
+    ///
+    /// # Errors
+    /// serde_json's, when `data` is not an event object (`into` is then unspecified).
+    pub fn read(data: &'a str, into: &mut Self) -> Result<(), serde_json::Error> {
+        scan::read_or_serde(data, into, fast_event)
+    }
+}
+
+/// [`StreamEvent::read`]'s fast path.
+fn fast_event<'a>(data: &'a str, ev: &mut StreamEvent<'a>) -> Option<()> {
+    let mut s = Scanner::new(data);
+    let mut seen = 0;
+    s.object(|s, key| {
+        let (bit, slot) = match key {
+            "type" => (0, &mut ev.kind),
+            "item_id" => (1, &mut ev.item_id),
+            "delta" => (2, &mut ev.delta),
+            "text" => (3, &mut ev.text),
+            "arguments" => (4, &mut ev.arguments),
+            "message" => (5, &mut ev.message),
+            "code" => (6, &mut ev.code),
+            "output_index" | "content_index" | "summary_index" => {
+                let (bit, slot) = match key {
+                    "output_index" => (7, &mut ev.output_index),
+                    "content_index" => (8, &mut ev.content_index),
+                    _ => (9, &mut ev.summary_index),
+                };
+                scan::once(&mut seen, bit)?;
+                *slot = s.opt_u64()?;
+                return Some(());
+            }
+            "response" | "item" | "part" | "error" => return None,
+            _ => return s.skip(),
+        };
+        scan::once(&mut seen, bit)?;
+        *slot = s.opt_string()?;
+        Some(())
+    })?;
+    s.end()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event_taken(data: &str) -> bool {
+        scan::fast_path_agrees::<StreamEvent<'_>>(data, fast_event)
+    }
+
+    #[test]
+    fn event_fast_path_reads_like_serde() {
+        let taken = [
+            r#"{"type":"response.output_text.delta","item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hi \"x\"","logprobs":[],"sequence_number":5}"#,
+            r#"{"type":"response.function_call_arguments.done","item_id":"fc_1","output_index":2,"arguments":"{}","sequence_number":9}"#,
+            r#"{"type":"error","message":"boom","code":null}"#,
+        ];
+        for data in taken {
+            assert!(event_taken(data), "{data}");
+        }
+        let left_to_serde = [
+            r#"{"type":"response.completed","response":{"id":"r"}}"#,
+            r#"{"type":"response.output_item.added","item":{"type":"message"}}"#,
+            r#"{"type":"a","type":"b"}"#,
+            r#"{"type":"a","output_index":1.5}"#,
+        ];
+        for data in left_to_serde {
+            assert!(!event_taken(data), "{data}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn event_fast_path_never_disagrees_with_serde(
+            text in r#"\{("(type|delta|output_index|item|x)":( ?("[a-z\\\\"]{0,4}"|[0-9]{1,2}|null|\[\]|\{\}),?)){0,4}\}"#
+        ) {
+            event_taken(&text);
+        }
+    }
 
     #[test]
     fn flat_items_keep_raw_values_borrowed() {

@@ -284,19 +284,7 @@ pub fn parse(frame: &[u8]) -> Event<'_> {
 pub fn encode(event: Option<&str>, data: &str, out: &mut BytesMut) {
     let extra = event.map_or(0, |name| name.len() + 8);
     out.reserve(data.len() + extra + 8);
-    if let Some(name) = event {
-        out.extend_from_slice(b"event: ");
-        let mut rest = name.as_bytes();
-        while let Some((head, tail)) =
-            memchr::memchr2(b'\n', b'\r', rest).and_then(|i| rest.split_at_checked(i))
-        {
-            out.extend_from_slice(head);
-            out.extend_from_slice(b" ");
-            rest = tail.get(1..).unwrap_or_default();
-        }
-        out.extend_from_slice(rest);
-        out.extend_from_slice(b"\n");
-    }
+    encode_event_line(event, out);
     let mut rest = data.as_bytes();
     loop {
         out.extend_from_slice(b"data: ");
@@ -311,6 +299,30 @@ pub fn encode(event: Option<&str>, data: &str, out: &mut BytesMut) {
         out.extend_from_slice(b"\n");
         let terminator = if tail.starts_with(b"\r\n") { 2 } else { 1 };
         rest = tail.get(terminator..).unwrap_or_default();
+    }
+}
+
+/// Appends the `event: X` line of a frame when there is a type (line breaks written as
+/// spaces, as [`encode`] does), then `data: `: the caller writes a single-line payload and
+/// ends the frame with `\n\n`. For encoders that serialise straight into the output.
+pub fn encode_head(event: Option<&str>, out: &mut BytesMut) {
+    encode_event_line(event, out);
+    out.extend_from_slice(b"data: ");
+}
+
+fn encode_event_line(event: Option<&str>, out: &mut BytesMut) {
+    if let Some(name) = event {
+        out.extend_from_slice(b"event: ");
+        let mut rest = name.as_bytes();
+        while let Some((head, tail)) =
+            memchr::memchr2(b'\n', b'\r', rest).and_then(|i| rest.split_at_checked(i))
+        {
+            out.extend_from_slice(head);
+            out.extend_from_slice(b" ");
+            rest = tail.get(1..).unwrap_or_default();
+        }
+        out.extend_from_slice(rest);
+        out.extend_from_slice(b"\n");
     }
 }
 

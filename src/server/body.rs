@@ -237,24 +237,32 @@ impl TranslateRelay {
             if self.done {
                 return Poll::Ready(None);
             }
-            let mut out = BytesMut::new();
             let polled = match self.first.take() {
                 Some(chunk) => Poll::Ready(Some(Ok(chunk))),
                 None => self.upstream.poll_chunk(cx),
             };
+            let Poll::Ready(polled) = polled else {
+                return Poll::Pending;
+            };
+            // Every client frame of one upstream read goes out as one chunk, sized up front
+            // (translated frames are rarely more than half again as long as their source).
+            let read = match &polled {
+                Some(Ok(chunk)) => chunk.len(),
+                _ => 0,
+            };
+            let mut out = BytesMut::with_capacity(read + read / 2 + 512);
             match polled {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => {
+                Some(Ok(chunk)) => {
                     if !self.transcoder.push(&chunk, &mut out) {
                         self.end("upstream_error");
                     }
                 }
-                Poll::Ready(None) => {
+                None => {
                     self.transcoder.finish(&mut out);
                     self.end("complete");
                     return Poll::Ready(Some(out.freeze()));
                 }
-                Poll::Ready(Some(Err(e))) => {
+                Some(Err(e)) => {
                     tracing::debug!(error = %e, "upstream stream failed");
                     self.transcoder
                         .fail("the upstream connection was lost mid-stream", &mut out);

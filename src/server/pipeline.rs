@@ -29,6 +29,7 @@ use crate::provider::openai_compat;
 use crate::route::{self, Endpoint, NoEndpoint, Outcome, Provider, Step};
 use crate::snapshot::{Shared, Snapshot};
 use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
+use crate::translate::responses::ToolNames;
 use crate::translate::{self, count, payload, ClientApi, Lane, Reply};
 use crate::upstream::proxy::{self, Proxy};
 use crate::upstream::{self, Runtime, UpstreamError};
@@ -201,6 +202,7 @@ impl Ask<'_> {
             created,
             stream: self.stream,
             wants_usage: self.wants_usage,
+            tool_names: None,
         }
     }
 }
@@ -515,7 +517,8 @@ async fn generate<R: Runtime>(
             Lane::Translated if ask.stream && event_stream => {
                 failover.succeeded(slot_id, Instant::now());
                 let (id, created) = response_id(client);
-                let reply = ask.reply(&id, created);
+                let names = codex_tool_names(slot.provider, ir_req.as_ref());
+                let reply = ask.reply(&id, created).with_tool_names(&names);
                 let transcoder = translate::Transcoder::new(slot.provider.format(), &reply);
                 let mut relay_log = log.hand_off();
                 relay_log.status = 200;
@@ -563,7 +566,8 @@ async fn generate<R: Runtime>(
             }
             Lane::Translated => {
                 let (id, created) = response_id(client);
-                let reply = ask.reply(&id, created);
+                let names = codex_tool_names(slot.provider, ir_req.as_ref());
+                let reply = ask.reply(&id, created).with_tool_names(&names);
                 let translated = translate::translate_response(
                     slot.provider.format(),
                     &body,
@@ -601,6 +605,15 @@ fn transport_failure(failover: &mut route::Failover<'_>, slot: route::SlotId, e:
         SystemTime::now(),
     );
     Failed::Gateway(e)
+}
+
+/// The tool names shortened in the request sent to Codex, to map back in its answer (empty
+/// for every other upstream).
+fn codex_tool_names(provider: Provider, ir_req: Option<&ir::Request>) -> ToolNames {
+    match (provider, ir_req) {
+        (Provider::Codex, Some(req)) => ToolNames::for_request(req),
+        _ => ToolNames::default(),
+    }
 }
 
 /// The payload-rule protocol name CLIProxyAPI uses for each family.

@@ -25,6 +25,8 @@
 //!   become `"<namespace>__<name>"` (as the Go reference does); encoders toward a Responses
 //!   client split such names again when told the request's namespaces ([`namespaces`],
 //!   [`StreamEncoder::with_namespaces`], [`encode_response_with_namespaces`]).
+//! - **Tool names toward Codex.** Codex rejects names longer than 64 characters: they are
+//!   shortened uniquely per request and mapped back in responses and streams ([`ToolNames`]).
 //! - **Dropped, not rejected:** hosted tools (`web_search`, `file_search`, `computer_use*`,
 //!   `image_generation`, `code_interpreter`, `mcp`, ...) and `custom` tools with their
 //!   `custom_tool_call*` items, hosted-tool call items in the input, item `id`s and `status`,
@@ -37,6 +39,7 @@
 
 mod decoder;
 mod encoder;
+mod names;
 mod request;
 mod response;
 mod upstream;
@@ -46,6 +49,7 @@ mod tests;
 
 pub use decoder::StreamDecoder;
 pub use encoder::StreamEncoder;
+pub use names::{ToolNames, MAX_TOOL_NAME};
 pub use request::{decode_request, namespaces};
 pub use response::{decode_response, encode_response, encode_response_with_namespaces};
 pub use upstream::{encode_request, encode_request_for, Target};

@@ -151,6 +151,7 @@ mod id_tests {
             created: 1,
             stream,
             wants_usage: false,
+            tool_names: None,
         }
     }
 

@@ -8,28 +8,30 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::request::BlockOut;
+use crate::protocol::json::opt_cow;
+use crate::protocol::json::scan::{self, Scanner};
 
 /// A non-streamed response (`type: "message"`), or the `message` of a `message_start` event.
 /// An error body (`type: "error"`) reads into the same shape with `error` set.
 #[derive(Debug, Deserialize)]
 pub struct Message<'a> {
     /// `message` or `error`.
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_cow")]
     pub kind: Option<Cow<'a, str>>,
     /// Message id.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub id: Option<Cow<'a, str>>,
     /// Model that answered.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub model: Option<Cow<'a, str>>,
     /// Content blocks, each read on its own.
     #[serde(borrow, default)]
     pub content: Vec<&'a RawValue>,
     /// `end_turn`, `max_tokens`, `stop_sequence`, `tool_use`, `pause_turn`, `refusal`, ...
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub stop_reason: Option<Cow<'a, str>>,
     /// The stop sequence that matched.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub stop_sequence: Option<Cow<'a, str>>,
     /// Token usage.
     pub usage: Option<Usage>,
@@ -56,19 +58,19 @@ pub struct Usage {
 #[derive(Debug, Deserialize)]
 pub struct ErrorInfo<'a> {
     /// `overloaded_error`, `api_error`, ...
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_cow")]
     pub kind: Option<Cow<'a, str>>,
     /// Human-readable message.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub message: Option<Cow<'a, str>>,
 }
 
 /// One stream event's `data:`, read flat: every field any event type uses, all optional.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct StreamEvent<'a> {
     /// `message_start`, `content_block_start`, `content_block_delta`, `content_block_stop`,
     /// `message_delta`, `message_stop`, `ping` or `error`.
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_cow")]
     pub kind: Option<Cow<'a, str>>,
     /// The `message` of `message_start`, read on its own: some compatible upstreams put a
     /// plain string here in their error events.
@@ -90,30 +92,90 @@ pub struct StreamEvent<'a> {
     pub error: Option<&'a RawValue>,
 }
 
+impl<'a> StreamEvent<'a> {
+    /// Reads one event's `data:` into `into` (a fresh [`StreamEvent::default`]; filled in
+    /// place, since the struct is large). The hot events (`content_block_delta` with a text,
+    /// thinking, signature or JSON delta, `content_block_stop`, `ping`, `message_stop`) are
+    /// read by a strict scanner without serde; any other shape, and anything the scanner is
+    /// unsure of, goes through serde_json, so the result (or the error) is always serde's.
+    ///
+    /// # Errors
+    /// serde_json's, when `data` is not an event object (`into` is then unspecified).
+    pub fn read(data: &'a str, into: &mut Self) -> Result<(), serde_json::Error> {
+        scan::read_or_serde(data, into, fast_event)
+    }
+}
+
+/// [`StreamEvent::read`]'s fast path: an object with only `type`, `index` and `delta`.
+fn fast_event<'a>(data: &'a str, event: &mut StreamEvent<'a>) -> Option<()> {
+    let mut s = Scanner::new(data);
+    let mut seen = 0;
+    s.object(|s, key| match key {
+        "type" => {
+            scan::once(&mut seen, 0)?;
+            event.kind = s.opt_string()?;
+            Some(())
+        }
+        "index" => {
+            scan::once(&mut seen, 1)?;
+            event.index = s.opt_u64()?;
+            Some(())
+        }
+        "delta" => {
+            scan::once(&mut seen, 2)?;
+            if !s.null()? {
+                fast_delta(s, event.delta.insert(StreamDelta::default()))?;
+            }
+            Some(())
+        }
+        _ => None,
+    })?;
+    s.end()
+}
+
+fn fast_delta<'a>(s: &mut Scanner<'a>, d: &mut StreamDelta<'a>) -> Option<()> {
+    let mut seen = 0;
+    s.object(|s, key| {
+        let (bit, slot) = match key {
+            "type" => (0, &mut d.kind),
+            "text" => (1, &mut d.text),
+            "thinking" => (2, &mut d.thinking),
+            "signature" => (3, &mut d.signature),
+            "partial_json" => (4, &mut d.partial_json),
+            "stop_reason" => (5, &mut d.stop_reason),
+            "stop_sequence" => (6, &mut d.stop_sequence),
+            _ => return None,
+        };
+        scan::once(&mut seen, bit)?;
+        *slot = s.opt_string()?;
+        Some(())
+    })
+}
+
 /// A `content_block_delta` delta (`text_delta`, `thinking_delta`, `signature_delta`,
 /// `input_json_delta`, ...) or a `message_delta` delta (`stop_reason`, `stop_sequence`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct StreamDelta<'a> {
     /// The delta type (absent in `message_delta`).
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_cow")]
     pub kind: Option<Cow<'a, str>>,
     /// `text_delta`.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub text: Option<Cow<'a, str>>,
     /// `thinking_delta`.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub thinking: Option<Cow<'a, str>>,
     /// `signature_delta`.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub signature: Option<Cow<'a, str>>,
     /// `input_json_delta`.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub partial_json: Option<Cow<'a, str>>,
     /// `message_delta`.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub stop_reason: Option<Cow<'a, str>>,
     /// `message_delta`.
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub stop_sequence: Option<Cow<'a, str>>,
 }
 
@@ -246,4 +308,60 @@ pub struct ErrorOut<'a> {
 pub struct CountTokens {
     /// Input tokens the request would use.
     pub input_tokens: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Whether the fast path takes `data` (reading it as serde does), and `read` agrees.
+    fn takes(data: &str) -> bool {
+        let taken = scan::fast_path_agrees::<StreamEvent<'_>>(data, fast_event);
+        let mut read = StreamEvent::default();
+        assert_eq!(
+            format!(
+                "{:?}",
+                StreamEvent::read(data, &mut read).ok().map(|()| read)
+            ),
+            format!("{:?}", serde_json::from_str::<StreamEvent<'_>>(data).ok()),
+        );
+        taken
+    }
+
+    #[test]
+    fn fast_path_reads_hot_events_like_serde() {
+        let taken = [
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi \"there\"\n"}}"#,
+            r#"{"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}"#,
+            r#"{ "index" : 1 , "type" : "content_block_stop" }"#,
+            r#"{"type":"ping"}"#,
+            r#"{"type":"message_stop"}"#,
+            r#"{"type":"content_block_delta","index":null,"delta":null}"#,
+        ];
+        for data in taken {
+            assert!(takes(data), "{data}");
+        }
+        let left_to_serde = [
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":3}}"#,
+            r#"{"type":"ping","type":"ping"}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"text":"a","text":"b"}}"#,
+            r#"{"type":"content_block_delta","index":1.0,"delta":{}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}}"#,
+            r#"{"type":"x"} trailing"#,
+            r#"["content_block_stop", null]"#,
+        ];
+        for data in left_to_serde {
+            assert!(!takes(data), "{data}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fast_path_never_disagrees_with_serde(
+            text in r#"\{("(type|index|delta|text|x)":( ?("[a-z\\"]{0,4}"|[0-9]{1,2}|null|\{("(type|text)":"[a-z]{0,3}",?){0,2}\}),?)){0,4}\}"#
+        ) {
+            takes(&text);
+        }
+    }
 }

@@ -11,6 +11,9 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::protocol::json::scan::{self, Scanner};
+use crate::protocol::json::{opt_cow, CowStr};
+
 /// `POST /v1/chat/completions` as a client sends it (only the fields the gateway maps).
 #[derive(Debug, Default, Deserialize)]
 pub struct Request<'a> {
@@ -314,6 +317,152 @@ pub struct Chunk<'a> {
     pub error: Option<&'a RawValue>,
 }
 
+impl<'a> Chunk<'a> {
+    /// Reads one `data:` payload into `into` (a fresh [`Chunk::default`], filled in place).
+    /// Ordinary chunks (text, reasoning, refusal and tool-call deltas, finish reasons,
+    /// `usage: null`, any unknown fields) are read by a strict scanner without serde; anything
+    /// else (a usage object, an error, whatever the scanner is unsure of) goes through
+    /// serde_json, so the result (or the error) is always serde's.
+    ///
+    /// # Errors
+    /// serde_json's, when `data` is not a chunk object (`into` is then unspecified).
+    pub fn read(data: &'a str, into: &mut Self) -> Result<(), serde_json::Error> {
+        scan::read_or_serde(data, into, fast_chunk)
+    }
+}
+
+/// [`Chunk::read`]'s fast path.
+fn fast_chunk<'a>(data: &'a str, chunk: &mut Chunk<'a>) -> Option<()> {
+    let mut s = Scanner::new(data);
+    let mut seen = 0;
+    s.object(|s, key| {
+        match key {
+            "id" => {
+                scan::once(&mut seen, 0)?;
+                chunk.id = s.opt_string()?;
+            }
+            "model" => {
+                scan::once(&mut seen, 1)?;
+                chunk.model = s.opt_string()?;
+            }
+            "choices" => {
+                scan::once(&mut seen, 2)?;
+                if !s.null()? {
+                    let choices = chunk.choices.insert(Vec::with_capacity(1));
+                    s.array(|s| {
+                        choices.push(ChunkChoice::default());
+                        fast_choice(s, choices.last_mut()?)
+                    })?;
+                }
+            }
+            // A usage object or an error is rare: serde reads those.
+            "usage" | "error" => {
+                scan::once(&mut seen, if key == "usage" { 3 } else { 4 })?;
+                if !s.null()? {
+                    return None;
+                }
+            }
+            _ => s.skip()?,
+        }
+        Some(())
+    })?;
+    s.end()
+}
+
+fn fast_choice<'a>(s: &mut Scanner<'a>, choice: &mut ChunkChoice<'a>) -> Option<()> {
+    let mut seen = 0;
+    s.object(|s, key| {
+        match key {
+            "index" => {
+                scan::once(&mut seen, 0)?;
+                choice.index = s.opt_u32()?;
+            }
+            "delta" => {
+                scan::once(&mut seen, 1)?;
+                if !s.null()? {
+                    fast_delta(s, choice.delta.insert(Delta::default()))?;
+                }
+            }
+            "finish_reason" => {
+                scan::once(&mut seen, 2)?;
+                choice.finish_reason = s.opt_string()?;
+            }
+            _ => s.skip()?,
+        }
+        Some(())
+    })
+}
+
+fn fast_delta<'a>(s: &mut Scanner<'a>, delta: &mut Delta<'a>) -> Option<()> {
+    let mut seen = 0;
+    s.object(|s, key| {
+        let (bit, slot) = match key {
+            "content" => (0, &mut delta.content),
+            "reasoning_content" => (1, &mut delta.reasoning_content),
+            "reasoning" => (2, &mut delta.reasoning),
+            "refusal" => (3, &mut delta.refusal),
+            "tool_calls" => {
+                scan::once(&mut seen, 4)?;
+                if !s.null()? {
+                    let mut calls = Vec::with_capacity(1);
+                    s.array(|s| {
+                        calls.push(fast_tool_call(s)?);
+                        Some(())
+                    })?;
+                    delta.tool_calls = Some(calls);
+                }
+                return Some(());
+            }
+            _ => return s.skip(),
+        };
+        scan::once(&mut seen, bit)?;
+        *slot = s.opt_string()?;
+        Some(())
+    })
+}
+
+fn fast_tool_call<'a>(s: &mut Scanner<'a>) -> Option<ToolCallChunk<'a>> {
+    let mut call = ToolCallChunk::default();
+    let mut seen = 0;
+    s.object(|s, key| {
+        match key {
+            "index" => {
+                scan::once(&mut seen, 0)?;
+                call.index = s.opt_u32()?;
+            }
+            "id" => {
+                scan::once(&mut seen, 1)?;
+                call.id = s.opt_string()?;
+            }
+            "function" => {
+                scan::once(&mut seen, 2)?;
+                if !s.null()? {
+                    call.function = Some(fast_function(s)?);
+                }
+            }
+            _ => s.skip()?,
+        }
+        Some(())
+    })?;
+    Some(call)
+}
+
+fn fast_function<'a>(s: &mut Scanner<'a>) -> Option<FunctionCall<'a>> {
+    let mut function = FunctionCall::default();
+    let mut seen = 0;
+    s.object(|s, key| {
+        let (bit, slot) = match key {
+            "name" => (0, &mut function.name),
+            "arguments" => (1, &mut function.arguments),
+            _ => return s.skip(),
+        };
+        scan::once(&mut seen, bit)?;
+        *slot = s.opt_string()?;
+        Some(())
+    })?;
+    Some(function)
+}
+
 /// One choice of a stream chunk.
 #[derive(Debug, Default, Deserialize)]
 pub struct ChunkChoice<'a> {
@@ -451,39 +600,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for ImageUrl<'a> {
     }
 }
 
-/// A string that borrows from the input when it has no escapes.
-struct CowStr<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(CowVisitor(PhantomData)).map(CowStr)
-    }
-}
-
-struct CowVisitor<'a>(PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> Visitor<'de> for CowVisitor<'a> {
-    type Value = Cow<'a, str>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v))
-    }
-}
-
-/// An optional string field that borrows from the input when it can. Plain
-/// `Option<Cow<str>>` always allocates: serde only borrows a `Cow` that is the field's own type.
-fn opt_cow<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
-    Option::<CowStr<'a>>::deserialize(d).map(|o| o.map(|s| s.0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,6 +633,43 @@ mod tests {
         let r: Request<'_> = serde_json::from_slice(body).unwrap();
         assert!(r.model.is_none() && r.messages.is_none() && r.stop.is_none());
         assert!(r.tools.is_none() && r.user.is_none());
+    }
+
+    fn chunk_taken(data: &str) -> bool {
+        scan::fast_path_agrees::<Chunk<'_>>(data, fast_chunk)
+    }
+
+    #[test]
+    fn chunk_fast_path_reads_like_serde() {
+        let taken = [
+            r#"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","system_fingerprint":null,"choices":[{"index":0,"delta":{"role":"assistant","content":"Hi\n"},"logprobs":null,"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":""}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"reasoning_content":"r","reasoning":null,"refusal":null},"finish_reason":"stop"}],"extra":{"a":[1,-2,true]}}"#,
+            r#"{"choices":[],"choices2":null}"#,
+        ];
+        for data in taken {
+            assert!(chunk_taken(data), "{data}");
+        }
+        let left_to_serde = [
+            r#"{"choices":[],"usage":{"prompt_tokens":1}}"#,
+            r#"{"error":{"message":"x"}}"#,
+            r#"{"id":"a","id":"b"}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"a","content":"b"}}]}"#,
+            r#"{"created":1.5}"#,
+            r#"{"choices":[{"index":-1}]}"#,
+        ];
+        for data in left_to_serde {
+            assert!(!chunk_taken(data), "{data}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn chunk_fast_path_never_disagrees_with_serde(
+            text in r#"\{("(id|choices|x|usage)":( ?("[a-z\\"]{0,4}"|[0-9]{1,2}|null|\[(\{("(index|delta|finish_reason)":(0|null|"s"|\{("(content|tool_calls)":("[a-z]{0,3}"|\[\]|null),?){0,2}\}),?){0,3}\},?){0,2}\]),?)){0,4}\}"#
+        ) {
+            chunk_taken(&text);
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use bytes::BytesMut;
 use super::{decode_stop, encode_stop, encode_usage, upstream, ClaudeUsage};
 use crate::error::Error;
 use crate::ir::{self, Family};
-use crate::protocol::{claude, sse};
+use crate::protocol::{claude, json, sse};
 use crate::translate::ids;
 
 /// Upstream Claude SSE events → IR events.
@@ -53,7 +53,8 @@ impl StreamDecoder {
         if self.finished || data.is_empty() || data == "[DONE]" {
             return Ok(());
         }
-        let event: claude::StreamEvent<'_> = serde_json::from_str(data)
+        let mut event = claude::StreamEvent::default();
+        claude::StreamEvent::read(data, &mut event)
             .map_err(|e| upstream(format!("invalid Claude stream event: {e}")))?;
         let kind = event.kind.as_deref().or(ev.event).unwrap_or_default();
         match kind {
@@ -81,7 +82,7 @@ impl StreamDecoder {
                 self.start_block(index, event.content_block, out);
             }
             "content_block_delta" => {
-                let (Some(index), Some(delta)) = (event.index, event.delta) else {
+                let (Some(index), Some(delta)) = (event.index, event.delta.as_mut()) else {
                     return Err(upstream(
                         "Claude content_block_delta without index or delta",
                     ));
@@ -221,7 +222,7 @@ impl StreamDecoder {
     fn delta(
         &mut self,
         claude_index: u64,
-        delta: claude::StreamDelta<'_>,
+        delta: &mut claude::StreamDelta<'_>,
         out: &mut Vec<ir::Event>,
     ) {
         let Some(slot) = self.open_block(claude_index) else {
@@ -231,9 +232,12 @@ impl StreamDecoder {
             return;
         };
         let delta = match delta.kind.as_deref() {
-            Some("text_delta") => delta.text.map(|t| ir::Delta::Text(t.into_owned())),
-            Some("thinking_delta") => delta.thinking.map(|t| ir::Delta::Thinking(t.into_owned())),
-            Some("signature_delta") => delta.signature.map(|s| {
+            Some("text_delta") => delta.text.take().map(|t| ir::Delta::Text(t.into_owned())),
+            Some("thinking_delta") => delta
+                .thinking
+                .take()
+                .map(|t| ir::Delta::Thinking(t.into_owned())),
+            Some("signature_delta") => delta.signature.take().map(|s| {
                 ir::Delta::Signature(ir::Signature {
                     origin: Family::Claude,
                     value: s.into_owned(),
@@ -241,6 +245,7 @@ impl StreamDecoder {
             }),
             Some("input_json_delta") if !slot.args_at_start => delta
                 .partial_json
+                .take()
                 .filter(|j| !j.is_empty())
                 .map(|j| ir::Delta::ToolArguments(j.into_owned())),
             // citations_delta and future delta types.
@@ -294,8 +299,6 @@ pub struct StreamEncoder {
     /// `Finish` came: blocks are closed and the stop reason waits for `finish`.
     stop: Option<ir::StopReason>,
     done: bool,
-    /// Reused buffer for each event's JSON.
-    scratch: Vec<u8>,
 }
 
 impl StreamEncoder {
@@ -312,7 +315,6 @@ impl StreamEncoder {
             started: false,
             stop: None,
             done: false,
-            scratch: Vec::with_capacity(256),
         }
     }
 
@@ -355,29 +357,23 @@ impl StreamEncoder {
                 let Some(claude_index) = self.open_index(*index) else {
                     return;
                 };
-                let delta = match delta {
+                let (kind, field, value) = match delta {
                     ir::Delta::Text(t) | ir::Delta::Thinking(t) | ir::Delta::ToolArguments(t)
                         if t.is_empty() =>
                     {
                         return
                     }
-                    ir::Delta::Text(text) => claude::DeltaOut::TextDelta { text },
-                    ir::Delta::Thinking(thinking) => claude::DeltaOut::ThinkingDelta { thinking },
+                    ir::Delta::Text(text) => ("text_delta", "text", text),
+                    ir::Delta::Thinking(thinking) => ("thinking_delta", "thinking", thinking),
                     ir::Delta::Signature(sig) if sig.origin == Family::Claude => {
-                        claude::DeltaOut::SignatureDelta {
-                            signature: &sig.value,
-                        }
+                        ("signature_delta", "signature", &sig.value)
                     }
                     ir::Delta::Signature(_) => return,
                     ir::Delta::ToolArguments(partial_json) => {
-                        claude::DeltaOut::InputJsonDelta { partial_json }
+                        ("input_json_delta", "partial_json", partial_json)
                     }
                 };
-                let ev = claude::StreamEventOut::ContentBlockDelta {
-                    index: claude_index,
-                    delta,
-                };
-                emit(&mut self.scratch, "content_block_delta", &ev, out);
+                write_delta(claude_index, kind, field, value, out);
             }
             ir::Event::BlockStop { index } => {
                 if self.pending_thinking == Some(*index) {
@@ -392,7 +388,7 @@ impl StreamEncoder {
                 if let Some(slot) = slot {
                     slot.2 = false;
                     let ev = claude::StreamEventOut::ContentBlockStop { index: slot.1 };
-                    emit(&mut self.scratch, "content_block_stop", &ev, out);
+                    emit("content_block_stop", &ev, out);
                 }
             }
             ir::Event::Finish { stop } => {
@@ -407,7 +403,7 @@ impl StreamEncoder {
                         message,
                     },
                 };
-                emit(&mut self.scratch, "error", &ev, out);
+                emit("error", &ev, out);
                 self.done = true;
             }
         }
@@ -431,13 +427,8 @@ impl StreamEncoder {
             },
             usage: encode_usage(&self.usage),
         };
-        emit(&mut self.scratch, "message_delta", &ev, out);
-        emit(
-            &mut self.scratch,
-            "message_stop",
-            &claude::StreamEventOut::MessageStop,
-            out,
-        );
+        emit("message_delta", &ev, out);
+        emit("message_stop", &claude::StreamEventOut::MessageStop, out);
     }
 
     /// Opens a block: `content_block_start` at the next Claude index.
@@ -466,7 +457,7 @@ impl StreamEncoder {
             index: claude_index,
             content_block,
         };
-        emit(&mut self.scratch, "content_block_start", &ev, out);
+        emit("content_block_start", &ev, out);
     }
 
     fn open_index(&self, ir_index: usize) -> Option<usize> {
@@ -494,25 +485,37 @@ impl StreamEncoder {
                 usage: encode_usage(&self.usage),
             },
         };
-        emit(&mut self.scratch, "message_start", &ev, out);
+        emit("message_start", &ev, out);
     }
 
     fn close_blocks(&mut self, out: &mut BytesMut) {
         for slot in self.blocks.iter_mut().filter(|b| b.2) {
             slot.2 = false;
             let ev = claude::StreamEventOut::ContentBlockStop { index: slot.1 };
-            emit(&mut self.scratch, "content_block_stop", &ev, out);
+            emit("content_block_stop", &ev, out);
         }
     }
 }
 
-/// Writes one `event:`/`data:` frame; serde_json escapes line breaks, so the data is one line.
-fn emit(scratch: &mut Vec<u8>, name: &str, ev: &claude::StreamEventOut<'_>, out: &mut BytesMut) {
-    scratch.clear();
-    if serde_json::to_writer(&mut *scratch, ev).is_err() {
-        return;
-    }
-    if let Ok(data) = std::str::from_utf8(scratch) {
-        sse::encode(Some(name), data, out);
-    }
+/// Writes one `event:`/`data:` frame.
+fn emit(name: &str, ev: &claude::StreamEventOut<'_>, out: &mut BytesMut) {
+    json::write_sse(Some(name), ev, out);
+}
+
+/// Writes a `content_block_delta` frame (the hot path) by hand, byte for byte what serialising
+/// `StreamEventOut::ContentBlockDelta` gives: `{"type":"content_block_delta","index":N,
+/// "delta":{"type":<kind>,<field>:<value>}}`.
+fn write_delta(index: usize, kind: &str, field: &str, value: &str, out: &mut BytesMut) {
+    out.reserve(value.len() + 112);
+    out.extend_from_slice(
+        b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":",
+    );
+    out.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
+    out.extend_from_slice(b",\"delta\":{\"type\":\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\",\"");
+    out.extend_from_slice(field.as_bytes());
+    out.extend_from_slice(b"\":");
+    json::write_str(out, value);
+    out.extend_from_slice(b"}}\n\n");
 }

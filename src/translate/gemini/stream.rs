@@ -549,22 +549,21 @@ impl StreamEncoder {
     }
 }
 
-/// Serialises one chunk and frames it.
+/// Serialises one chunk straight into `out`, framed as an SSE event or as the next element
+/// of the JSON array.
 fn emit(chunk: &gemini::Response<'_>, json_array: bool, wrote_any: &mut bool, out: &mut BytesMut) {
-    if let Ok(json) = serde_json::to_vec(chunk) {
-        write(&json, json_array, wrote_any, out);
-    }
-}
-
-/// Frames one JSON chunk: an SSE event, or the next element of the JSON array.
-fn write(json: &[u8], json_array: bool, wrote_any: &mut bool, out: &mut BytesMut) {
+    let start = out.len();
     if json_array {
         out.extend_from_slice(if *wrote_any { b",\r\n" } else { b"[" });
-        out.extend_from_slice(json);
     } else {
-        out.reserve(json.len() + 10);
+        out.reserve(256);
         out.extend_from_slice(b"data: ");
-        out.extend_from_slice(json);
+    }
+    if serde_json::to_writer(bytes::BufMut::writer(&mut *out), chunk).is_err() {
+        out.truncate(start);
+        return;
+    }
+    if !json_array {
         out.extend_from_slice(b"\r\n\r\n");
     }
     *wrote_any = true;

@@ -7,12 +7,12 @@ use std::borrow::Cow;
 use bytes::BytesMut;
 use serde_json::value::RawValue;
 
-use super::stream::{chunk_prefix, write_frame};
+use super::stream::{begin_frame, chunk_prefix};
 use super::{invalid, usage_to_wire};
 use crate::error::Error;
 use crate::ir::{self, Block, Event, Role, StopReason};
 use crate::protocol::openai::{chat, chat_out, completion};
-use crate::protocol::sse;
+use crate::protocol::{json, sse};
 
 /// What the reference gateway sends when the prompt is missing or empty.
 const DEFAULT_PROMPT: &str = "Complete this:";
@@ -154,7 +154,6 @@ pub struct CompletionStreamEncoder {
     finish_sent: bool,
     errored: bool,
     done: bool,
-    frame: Vec<u8>,
 }
 
 impl CompletionStreamEncoder {
@@ -171,7 +170,6 @@ impl CompletionStreamEncoder {
             finish_sent: false,
             errored: false,
             done: false,
-            frame: Vec::with_capacity(256),
         }
     }
 
@@ -202,13 +200,11 @@ impl CompletionStreamEncoder {
                 delta: ir::Delta::Text(text),
                 ..
             } if !text.is_empty() => {
-                self.begin_frame();
-                if serde_json::to_writer(&mut self.frame, text).is_ok() {
-                    self.frame.extend_from_slice(
-                        br#","index":0,"logprobs":null,"finish_reason":null}]}"#,
-                    );
-                    write_frame(&self.frame, out);
-                }
+                self.begin_frame(out);
+                json::write_str(out, text);
+                out.extend_from_slice(
+                    b",\"index\":0,\"logprobs\":null,\"finish_reason\":null}]}\n\n",
+                );
             }
             Event::Usage(usage) => self.usage = Some(*usage),
             Event::Finish { stop } if !self.finish_sent && !self.errored => {
@@ -221,10 +217,7 @@ impl CompletionStreamEncoder {
                         kind: "api_error",
                     },
                 };
-                self.frame.clear();
-                if serde_json::to_writer(&mut self.frame, &frame).is_ok() {
-                    write_frame(&self.frame, out);
-                }
+                json::write_sse(None, &frame, out);
                 self.errored = true;
             }
             _ => {}
@@ -250,10 +243,7 @@ impl CompletionStreamEncoder {
                     choices: [],
                     usage: usage_to_wire(&usage),
                 };
-                self.frame.clear();
-                if serde_json::to_writer(&mut self.frame, &chunk).is_ok() {
-                    write_frame(&self.frame, out);
-                }
+                json::write_sse(None, &chunk, out);
             }
         }
         sse::encode(None, "[DONE]", out);
@@ -262,15 +252,13 @@ impl CompletionStreamEncoder {
 
     fn finish_frame(&mut self, reason: &'static str, out: &mut BytesMut) {
         self.finish_sent = true;
-        self.begin_frame();
-        self.frame
-            .extend_from_slice(br#""","index":0,"logprobs":null,"finish_reason":""#);
-        self.frame.extend_from_slice(reason.as_bytes());
-        self.frame.extend_from_slice(br#""}]}"#);
-        write_frame(&self.frame, out);
+        self.begin_frame(out);
+        out.extend_from_slice(br#""","index":0,"logprobs":null,"finish_reason":""#);
+        out.extend_from_slice(reason.as_bytes());
+        out.extend_from_slice(b"\"}]}\n\n");
     }
 
-    fn begin_frame(&mut self) {
+    fn begin_frame(&mut self, out: &mut BytesMut) {
         if self.prefix.is_empty() {
             self.prefix = chunk_prefix(
                 "text_completion",
@@ -280,7 +268,6 @@ impl CompletionStreamEncoder {
                 br#""text":"#,
             );
         }
-        self.frame.clear();
-        self.frame.extend_from_slice(&self.prefix);
+        begin_frame(&self.prefix, out);
     }
 }

@@ -8,7 +8,7 @@ use super::{bad_upstream, error_message, stop_from_wire, stop_to_wire, usage_fro
 use crate::error::Error;
 use crate::ir::{self, BlockKind, Delta, Event, StopReason};
 use crate::protocol::openai::{chat, chat_out};
-use crate::protocol::sse;
+use crate::protocol::{json, sse};
 use crate::translate::ids;
 
 /// What the open block holds.
@@ -75,7 +75,8 @@ impl StreamDecoder {
             self.end(out);
             return Ok(());
         }
-        let chunk: chat::Chunk<'_> = serde_json::from_str(data).map_err(|e| {
+        let mut chunk = chat::Chunk::default();
+        chat::Chunk::read(data, &mut chunk).map_err(|e| {
             bad_upstream(format!(
                 "invalid chat completion chunk from the upstream: {e}"
             ))
@@ -98,16 +99,16 @@ impl StreamDecoder {
                 model: chunk.model.as_deref().unwrap_or_default().to_owned(),
             });
         }
-        for choice in chunk.choices.into_iter().flatten() {
+        for choice in chunk.choices.iter_mut().flatten() {
             if choice.index.unwrap_or(0) != 0 {
                 continue;
             }
-            if let Some(delta) = choice.delta {
+            if let Some(delta) = &mut choice.delta {
                 self.delta(delta, out);
             }
-            if let Some(reason) = choice.finish_reason {
+            if let Some(reason) = &choice.finish_reason {
                 self.close(out);
-                self.stop = Some(stop_from_wire(&reason));
+                self.stop = Some(stop_from_wire(reason));
             }
         }
         if let Some(usage) = chunk.usage {
@@ -143,18 +144,22 @@ impl StreamDecoder {
         out.push(Event::Finish { stop });
     }
 
-    fn delta(&mut self, delta: chat::Delta<'_>, out: &mut Vec<Event>) {
-        if let Some(text) = delta.reasoning_content.or(delta.reasoning) {
-            self.text(Open::Thinking, &text, out);
+    fn delta(&mut self, delta: &mut chat::Delta<'_>, out: &mut Vec<Event>) {
+        if let Some(text) = delta
+            .reasoning_content
+            .as_ref()
+            .or(delta.reasoning.as_ref())
+        {
+            self.text(Open::Thinking, text, out);
         }
-        if let Some(text) = delta.content {
-            self.text(Open::Text, &text, out);
+        if let Some(text) = &delta.content {
+            self.text(Open::Text, text, out);
         }
-        if let Some(text) = delta.refusal.filter(|r| !r.is_empty()) {
+        if let Some(text) = delta.refusal.as_ref().filter(|r| !r.is_empty()) {
             self.refused = true;
-            self.text(Open::Text, &text, out);
+            self.text(Open::Text, text, out);
         }
-        for fragment in delta.tool_calls.into_iter().flatten() {
+        for fragment in delta.tool_calls.take().into_iter().flatten() {
             self.tool_fragment(fragment, out);
         }
     }
@@ -266,7 +271,6 @@ pub struct StreamEncoder {
     finish_sent: bool,
     errored: bool,
     done: bool,
-    frame: Vec<u8>,
 }
 
 impl StreamEncoder {
@@ -285,7 +289,6 @@ impl StreamEncoder {
             finish_sent: false,
             errored: false,
             done: false,
-            frame: Vec::with_capacity(256),
         }
     }
 
@@ -363,10 +366,7 @@ impl StreamEncoder {
                         kind: "api_error",
                     },
                 };
-                self.frame.clear();
-                if serde_json::to_writer(&mut self.frame, &frame).is_ok() {
-                    write_frame(&self.frame, out);
-                }
+                json::write_sse(None, &frame, out);
                 self.errored = true;
             }
             Event::BlockStart { .. } | Event::BlockStop { .. } => {}
@@ -393,10 +393,7 @@ impl StreamEncoder {
                     choices: [],
                     usage: super::usage_to_wire(&usage),
                 };
-                self.frame.clear();
-                if serde_json::to_writer(&mut self.frame, &chunk).is_ok() {
-                    write_frame(&self.frame, out);
-                }
+                json::write_sse(None, &chunk, out);
             }
         }
         sse::encode(None, "[DONE]", out);
@@ -440,32 +437,32 @@ impl StreamEncoder {
     }
 
     /// `data: {…"choices":[{"index":0,"delta":<delta>,"finish_reason":null}]}`; the first
-    /// frame of the response also carries the role.
+    /// frame of the response also carries the role. Written straight into `out`.
     fn delta_frame(&mut self, mut delta: chat_out::ChunkDelta<'_>, out: &mut BytesMut) {
         if !self.role_sent {
             delta.role = Some("assistant");
             self.role_sent = true;
         }
-        self.begin_frame();
-        if serde_json::to_writer(&mut self.frame, &delta).is_err() {
+        let start = out.len();
+        self.begin_frame(out);
+        if !write_delta(&delta, out) {
+            out.truncate(start);
             return;
         }
-        self.frame.extend_from_slice(br#","finish_reason":null}]}"#);
-        write_frame(&self.frame, out);
+        out.extend_from_slice(b",\"finish_reason\":null}]}\n\n");
     }
 
     fn finish_frame(&mut self, reason: &'static str, out: &mut BytesMut) {
         self.role_sent = true;
         self.finish_sent = true;
-        self.begin_frame();
-        self.frame.extend_from_slice(br#"{},"finish_reason":""#);
-        self.frame.extend_from_slice(reason.as_bytes());
-        self.frame.extend_from_slice(br#""}]}"#);
-        write_frame(&self.frame, out);
+        self.begin_frame(out);
+        out.extend_from_slice(br#"{},"finish_reason":""#);
+        out.extend_from_slice(reason.as_bytes());
+        out.extend_from_slice(b"\"}]}\n\n");
     }
 
-    /// Clears the frame buffer and writes the shared prefix into it.
-    fn begin_frame(&mut self) {
+    /// Starts a `data:` frame in `out` with the shared prefix.
+    fn begin_frame(&mut self, out: &mut BytesMut) {
         if self.prefix.is_empty() {
             self.prefix = chunk_prefix(
                 "chat.completion.chunk",
@@ -475,9 +472,36 @@ impl StreamEncoder {
                 br#""index":0,"delta":"#,
             );
         }
-        self.frame.clear();
-        self.frame.extend_from_slice(&self.prefix);
+        begin_frame(&self.prefix, out);
     }
+}
+
+/// Writes a chunk's `delta` object as serde would: role, content and reasoning text by hand
+/// (the hot path), tool-call fragments through serde. False if serialisation failed.
+fn write_delta(delta: &chat_out::ChunkDelta<'_>, out: &mut BytesMut) -> bool {
+    if !delta.tool_calls.is_empty() {
+        return serde_json::to_writer(bytes::BufMut::writer(&mut *out), delta).is_ok();
+    }
+    let fields = [
+        ("role", delta.role),
+        ("content", delta.content),
+        ("reasoning_content", delta.reasoning_content),
+    ];
+    let mut sep = b'{';
+    for (name, value) in fields {
+        if let Some(value) = value {
+            out.extend_from_slice(&[sep, b'"']);
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\":");
+            json::write_str(out, value);
+            sep = b',';
+        }
+    }
+    if sep == b'{' {
+        out.extend_from_slice(b"{");
+    }
+    out.extend_from_slice(b"}");
+    true
 }
 
 /// `{"id":<id>,"object":<object>,"created":<n>,"model":<model>,"choices":[{<field>`.
@@ -502,10 +526,10 @@ pub(super) fn chunk_prefix(
     p
 }
 
-/// One `data:` frame. The JSON serde writes has no raw line breaks, so `sse::encode` writes
-/// it as a single line.
-pub(super) fn write_frame(json: &[u8], out: &mut BytesMut) {
-    if let Ok(text) = std::str::from_utf8(json) {
-        sse::encode(None, text, out);
-    }
+/// Starts a `data:` frame in `out` with a chunk prefix; the caller writes the rest of the
+/// (single-line) JSON and the closing `\n\n`.
+pub(super) fn begin_frame(prefix: &[u8], out: &mut BytesMut) {
+    out.reserve(prefix.len() + 96);
+    sse::encode_head(None, out);
+    out.extend_from_slice(prefix);
 }

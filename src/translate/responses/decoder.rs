@@ -3,8 +3,8 @@
 //! function call becomes one IR block, numbered in opening order. No I/O.
 
 use super::{
-    qualify, response::call_id, stop_from_status, thinking_from_item, upstream, usage_from_wire,
-    wire, SUMMARY_JOIN,
+    names::ToolNames, qualify, response::call_id, stop_from_status, thinking_from_item, upstream,
+    usage_from_wire, wire, SUMMARY_JOIN,
 };
 use crate::error::Error;
 use crate::ir;
@@ -31,6 +31,8 @@ pub struct StreamDecoder {
     items: Vec<Item>,
     /// A function call was seen (the stop reason is then `ToolUse`).
     saw_call: bool,
+    /// Tool names shortened for the upstream, mapped back for the client.
+    names: ToolNames,
 }
 
 /// One upstream output item.
@@ -87,6 +89,13 @@ impl StreamDecoder {
         Self::default()
     }
 
+    /// Maps the tool names of calls back to the client's ([`ToolNames::for_request`] of the
+    /// request sent to Codex).
+    pub fn with_tool_names(mut self, names: ToolNames) -> Self {
+        self.names = names;
+        self
+    }
+
     /// Decodes one SSE event. Comments, `[DONE]` and unknown event types produce nothing.
     ///
     /// # Errors
@@ -96,7 +105,8 @@ impl StreamDecoder {
         if self.done || ev.is_comment_only || data.is_empty() || data == "[DONE]" {
             return Ok(());
         }
-        let event: wire::StreamEvent<'_> = serde_json::from_str(data)
+        let mut event = wire::StreamEvent::default();
+        wire::StreamEvent::read(data, &mut event)
             .map_err(|e| upstream(format!("malformed Responses stream event: {e}")))?;
         let kind = event.kind.as_deref().or(ev.event).unwrap_or_default();
         match kind {
@@ -262,8 +272,8 @@ impl StreamDecoder {
                 let name = qualify(
                     item.namespace.as_deref(),
                     item.name.as_deref().unwrap_or_default(),
-                )
-                .into_owned();
+                );
+                let name = self.names.restore(&name).to_owned();
                 let mut block = self.open_block(ir::BlockKind::ToolCall { id, name }, out);
                 if let Some(args) = item.arguments.as_deref().filter(|a| !a.is_empty()) {
                     block.emitted = args.len();

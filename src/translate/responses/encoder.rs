@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 
 use super::{response::reasoning_item, split_namespace, status_for_stop, usage_to_wire, wire};
 use crate::ir;
-use crate::protocol::sse;
+use crate::protocol::json;
 use crate::translate::ids;
 
 /// Turns IR stream events into Responses SSE frames with `sequence_number`s counting up from 0.
@@ -459,10 +459,7 @@ fn bump(seq: &mut u64) -> u64 {
 
 /// Appends one event frame (`event:` is the type, `data:` the JSON).
 fn write(event: &wire::OutEvent<'_>, out: &mut BytesMut) {
-    // Serialising these plain structs cannot fail.
-    if let Ok(json) = serde_json::to_string(event) {
-        sse::encode(Some(event.kind), &json, out);
-    }
+    json::write_sse(Some(event.kind), event, out);
 }
 
 /// The item as `response.output_item.added` shows it: in progress and empty.

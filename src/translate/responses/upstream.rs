@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
+use super::names::ToolNames;
 use super::request::EMPTY_SCHEMA;
 use super::response::object;
 use super::{invalid, wire};
@@ -48,6 +49,12 @@ pub fn encode_request_for(
     }
     check_files(req)?;
     let codex = target == Target::Codex;
+    let shortened = if codex {
+        ToolNames::for_request(req).apply(req)
+    } else {
+        None
+    };
+    let req = shortened.as_ref().unwrap_or(req);
     let system: Vec<&str> = req
         .system
         .iter()
