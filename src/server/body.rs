@@ -100,10 +100,36 @@ impl Drop for RequestLog {
     }
 }
 
+/// The upstream side of a relay: the chunk the pipeline already read (it holds the response
+/// head until the upstream's first byte, so a stream that dies first can fail over), then the
+/// rest of the upstream body.
+struct Source {
+    response: upstream::Response,
+    first: Option<Bytes>,
+}
+
+impl Source {
+    fn new(response: upstream::Response) -> Self {
+        Source {
+            response,
+            first: None,
+        }
+    }
+
+    fn poll_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, upstream::UpstreamError>>> {
+        match self.first.take() {
+            Some(chunk) => Poll::Ready(Some(Ok(chunk))),
+            None => self.response.poll_chunk(cx),
+        }
+    }
+}
+
 /// A relayed chat-completions SSE stream.
 pub struct ChatRelay {
-    upstream: upstream::Response,
-    first: Option<Bytes>,
+    upstream: Source,
     patch: ChatStream,
     queue: VecDeque<Bytes>,
     scratch: Vec<Bytes>,
@@ -115,8 +141,7 @@ impl ChatRelay {
     /// Relays `upstream` through `patch`; `log` is finished when the stream ends or is dropped.
     pub fn new(upstream: upstream::Response, patch: ChatStream, log: RequestLog) -> Self {
         ChatRelay {
-            upstream,
-            first: None,
+            upstream: Source::new(upstream),
             patch,
             queue: VecDeque::new(),
             scratch: Vec::new(),
@@ -133,10 +158,7 @@ impl ChatRelay {
             if self.done {
                 return Poll::Ready(None);
             }
-            let polled = match self.first.take() {
-                Some(chunk) => Poll::Ready(Some(Ok(chunk))),
-                None => self.upstream.poll_chunk(cx),
-            };
+            let polled = self.upstream.poll_chunk(cx);
             match polled {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => {
@@ -163,7 +185,7 @@ impl ChatRelay {
     /// Starts with a chunk already read from the upstream (the pipeline reads the first one
     /// before committing the response head, so a stream that dies first can fail over).
     pub fn with_first(mut self, chunk: Bytes) -> Self {
-        self.first = Some(chunk);
+        self.upstream.first = Some(chunk);
         self
     }
 
@@ -209,8 +231,7 @@ impl Drop for ChatRelay {
 /// A stream translated between formats ([`translate::Transcoder`]), one output chunk per
 /// upstream read.
 pub struct TranslateRelay {
-    upstream: upstream::Response,
-    first: Option<Bytes>,
+    upstream: Source,
     transcoder: translate::Transcoder,
     log: RequestLog,
     done: bool,
@@ -224,8 +245,7 @@ impl TranslateRelay {
         log: RequestLog,
     ) -> Self {
         TranslateRelay {
-            upstream,
-            first: None,
+            upstream: Source::new(upstream),
             transcoder,
             log,
             done: false,
@@ -237,10 +257,7 @@ impl TranslateRelay {
             if self.done {
                 return Poll::Ready(None);
             }
-            let polled = match self.first.take() {
-                Some(chunk) => Poll::Ready(Some(Ok(chunk))),
-                None => self.upstream.poll_chunk(cx),
-            };
+            let polled = self.upstream.poll_chunk(cx);
             let Poll::Ready(polled) = polled else {
                 return Poll::Pending;
             };
@@ -278,7 +295,7 @@ impl TranslateRelay {
 
     /// Starts with a chunk already read from the upstream.
     pub fn with_first(mut self, chunk: Bytes) -> Self {
-        self.first = Some(chunk);
+        self.upstream.first = Some(chunk);
         self
     }
 
@@ -301,8 +318,7 @@ impl Drop for TranslateRelay {
 /// go to the client as they arrive, the model name patched back to the alias
 /// ([`passthrough::RawStream`]).
 pub struct RawRelay {
-    upstream: upstream::Response,
-    first: Option<Bytes>,
+    upstream: Source,
     patch: passthrough::RawStream,
     log: RequestLog,
     done: bool,
@@ -316,8 +332,7 @@ impl RawRelay {
         log: RequestLog,
     ) -> Self {
         RawRelay {
-            upstream,
-            first: None,
+            upstream: Source::new(upstream),
             patch,
             log,
             done: false,
@@ -329,10 +344,7 @@ impl RawRelay {
             if self.done {
                 return Poll::Ready(None);
             }
-            let polled = match self.first.take() {
-                Some(chunk) => Poll::Ready(Some(Ok(chunk))),
-                None => self.upstream.poll_chunk(cx),
-            };
+            let polled = self.upstream.poll_chunk(cx);
             match polled {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => match self.patch.push(chunk) {
@@ -362,12 +374,10 @@ impl RawRelay {
             }
         }
     }
-}
 
-impl RawRelay {
     /// Starts with a chunk already read from the upstream.
     pub fn with_first(mut self, chunk: Bytes) -> Self {
-        self.first = Some(chunk);
+        self.upstream.first = Some(chunk);
         self
     }
 }
