@@ -6,6 +6,7 @@
 pub mod pool;
 pub mod proxy;
 pub mod resolve;
+pub mod stream;
 pub mod tls;
 
 use std::future::Future;
@@ -37,9 +38,17 @@ pub trait Runtime: Clone + 'static {
     type Tcp: AsyncRead + AsyncWrite + Unpin + 'static;
     /// The timer hyper uses on this runtime.
     type Timer: hyper::rt::Timer + Clone + Send + Sync + Unpin + 'static;
+    /// The runtime's native TCP stream, with owned-buffer I/O (io_uring or epoll operations
+    /// on monoio).
+    type Stream: stream::Io;
 
     /// Connects to `addr` with `TCP_NODELAY` set.
     fn connect(&self, addr: SocketAddr) -> impl Future<Output = io::Result<Self::Tcp>>;
+    /// Connects to `addr` with `TCP_NODELAY` set, as a native stream.
+    fn connect_stream(&self, addr: SocketAddr) -> impl Future<Output = io::Result<Self::Stream>>;
+    /// Turns a native stream into a poll-based one (for hyper, TLS or tunnels). Only call it
+    /// while no operation is in flight on `s`.
+    fn into_poll(s: Self::Stream) -> io::Result<Self::Tcp>;
     /// Runs `fut` on the current core.
     fn spawn<F: Future<Output = ()> + 'static>(&self, fut: F);
     /// Completes after `d`.

@@ -28,6 +28,8 @@
 #                         targets to run; a target named here explicitly must
 #                         work, while a default target whose binary is
 #                         missing or does not start is skipped with a message
+#   MODES=json,sse        modes to run (json, sse or both)
+#   EXTRA_ROWS=1          0 skips the translated cliproxy-* rows
 #   WARMUP=2s             warm-up run per target and mode (not measured)
 #   CLIPROXY_BIN=path     gateway binary (default: ${CARGO_TARGET_DIR:-target}/release/cliproxy,
 #                         built with `cargo build --release` when missing)
@@ -60,7 +62,7 @@ HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-30}
 LUA="$SCRIPT_DIR/chat.lua"
 OUT_DIR="$SCRIPT_DIR/out"
 CLK_TCK=$(getconf CLK_TCK)
-MODES=(json sse)
+IFS=',' read -r -a MODES <<<"${MODES:-json,sse}"
 SSE_CHUNKS=50 # data frames per streamed answer, [DONE] not counted
 
 if [[ -n ${ROWS:-} ]]; then
@@ -682,7 +684,7 @@ measure_target() {
       gateway) measure "$target" "$mode" "$base/v1/chat/completions" "$TMP/body-bench-$mode.json" 0 "$pid" ;;
     esac
   done
-  if [[ $kind == gateway && $target == cliproxy ]]; then
+  if [[ $kind == gateway && $target == cliproxy && ${EXTRA_ROWS:-1} == 1 ]]; then
     # Translated: Anthropic Messages clients, OpenAI-compatible upstream, same gateway.
     for mode in "${MODES[@]}"; do
       SMOKE_SHAPE=claude measure "$target-claude" "$mode" "$base/v1/messages" "$TMP/body-claude-$mode.json" 0 "$pid"

@@ -11,9 +11,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use futures_util::future::{select, Either};
-use monoio::io::IntoPollIo;
+use monoio::buf::IoBufMut;
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt, IntoPollIo};
 use monoio::net::tcp::stream_poll::TcpStreamPoll;
+use monoio::net::TcpStream;
 use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 use monoio_compat::hyper::MonoioTimer;
 
@@ -21,6 +24,7 @@ use super::pipeline::Worker;
 use super::{StartError, WorkerOptions};
 use crate::config::IoDriver;
 use crate::snapshot::Shared;
+use crate::upstream::stream::Io;
 use crate::upstream::{tls, Runtime};
 
 /// The monoio runtime as seen by the shared code.
@@ -30,10 +34,19 @@ pub struct Monoio;
 impl Runtime for Monoio {
     type Tcp = TcpStreamPoll;
     type Timer = MonoioTimer;
+    type Stream = TcpStream;
 
     async fn connect(&self, addr: SocketAddr) -> io::Result<TcpStreamPoll> {
-        let s = monoio::net::TcpStream::connect_addr(addr).await?;
+        self.connect_stream(addr).await?.into_poll_io()
+    }
+
+    async fn connect_stream(&self, addr: SocketAddr) -> io::Result<TcpStream> {
+        let s = TcpStream::connect_addr(addr).await?;
         s.set_nodelay(true)?;
+        Ok(s)
+    }
+
+    fn into_poll(s: TcpStream) -> io::Result<TcpStreamPoll> {
         s.into_poll_io()
     }
 
@@ -47,6 +60,25 @@ impl Runtime for Monoio {
 
     fn timer(&self) -> MonoioTimer {
         MonoioTimer
+    }
+}
+
+impl Io for TcpStream {
+    async fn read(&mut self, buf: BytesMut) -> (io::Result<usize>, BytesMut) {
+        let (len, cap) = (buf.len(), buf.capacity());
+        if len == cap {
+            return (
+                Err(io::Error::other("read buffer has no spare capacity")),
+                buf,
+            );
+        }
+        let (r, slice) = AsyncReadRent::read(self, buf.slice_mut(len..cap)).await;
+        (r, slice.into_inner())
+    }
+
+    async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        let (r, buf) = AsyncWriteRentExt::write_all(self, buf).await;
+        (r.map(drop), buf)
     }
 }
 
@@ -104,10 +136,7 @@ fn run_worker(
         IoDriver::Auto => monoio::utils::detect_uring(),
     };
     let uring = if want_uring {
-        match RuntimeBuilder::<IoUringDriver>::new()
-            .enable_timer()
-            .build()
-        {
+        match uring_runtime() {
             Ok(rt) => Some(rt),
             Err(e) if opts.driver == IoDriver::Auto => {
                 tracing::warn!(error = %e, "io_uring unavailable; falling back to epoll");
@@ -134,6 +163,29 @@ fn run_worker(
         }
         Err(e) => {
             let _ = ready.send(Err((index, e)));
+        }
+    }
+}
+
+/// An io_uring runtime for this thread. Completions are delivered cooperatively (no
+/// inter-processor interrupt per completion) and only this thread submits, which the kernel
+/// can rely on (`COOP_TASKRUN`, `SINGLE_ISSUER`, Linux 6.0). Measured on the passthrough
+/// lane: about a quarter less CPU per request than the default ring. Older kernels refuse
+/// the flags; the plain ring is tried next.
+fn uring_runtime() -> io::Result<monoio::Runtime<monoio::time::TimeDriver<IoUringDriver>>> {
+    let mut urb = io_uring::IoUring::builder();
+    urb.setup_coop_taskrun().setup_single_issuer();
+    let tuned = RuntimeBuilder::<IoUringDriver>::new()
+        .uring_builder(urb)
+        .enable_timer()
+        .build();
+    match tuned {
+        Ok(rt) => Ok(rt),
+        Err(e) => {
+            tracing::debug!(error = %e, "tuned io_uring refused; using the default ring");
+            RuntimeBuilder::<IoUringDriver>::new()
+                .enable_timer()
+                .build()
         }
     }
 }

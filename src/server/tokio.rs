@@ -13,12 +13,15 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use futures_util::future::{select, Either};
 use hyper_util::rt::TokioTimer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::pipeline::Worker;
 use super::{StartError, WorkerOptions};
 use crate::snapshot::Shared;
+use crate::upstream::stream::Io;
 use crate::upstream::{tls, Runtime};
 
 /// The tokio runtime as seen by the shared code.
@@ -28,11 +31,20 @@ pub struct Tokio;
 impl Runtime for Tokio {
     type Tcp = tokio::net::TcpStream;
     type Timer = TokioTimer;
+    type Stream = Stream;
 
     async fn connect(&self, addr: SocketAddr) -> io::Result<tokio::net::TcpStream> {
         let s = tokio::net::TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
         Ok(s)
+    }
+
+    async fn connect_stream(&self, addr: SocketAddr) -> io::Result<Stream> {
+        self.connect(addr).await.map(Stream)
+    }
+
+    fn into_poll(s: Stream) -> io::Result<tokio::net::TcpStream> {
+        Ok(s.0)
     }
 
     fn spawn<F: Future<Output = ()> + 'static>(&self, fut: F) {
@@ -45,6 +57,21 @@ impl Runtime for Tokio {
 
     fn timer(&self) -> TokioTimer {
         TokioTimer::new()
+    }
+}
+
+/// tokio's TCP stream with owned-buffer I/O.
+pub struct Stream(pub tokio::net::TcpStream);
+
+impl Io for Stream {
+    async fn read(&mut self, mut buf: BytesMut) -> (io::Result<usize>, BytesMut) {
+        let r = self.0.read_buf(&mut buf).await;
+        (r, buf)
+    }
+
+    async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        let r = self.0.write_all(&buf).await;
+        (r, buf)
     }
 }
 

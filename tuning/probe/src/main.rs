@@ -164,7 +164,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build()?
             .block_on(run)
     } else {
+        let mut urb = io_uring::IoUring::builder();
+        let flags = std::env::var("PROBE_URING").unwrap_or_default();
+        if flags.contains("coop") {
+            urb.setup_coop_taskrun();
+        }
+        if flags.contains("single") {
+            urb.setup_single_issuer();
+        }
+        if flags.contains("defer") {
+            urb.setup_defer_taskrun();
+        }
         monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+            .uring_builder(urb)
             .enable_timer()
             .build()?
             .block_on(run)
