@@ -30,13 +30,13 @@ pub enum JsonError {
 #[derive(Debug)]
 pub struct Fields<'a, const N: usize> {
     input: &'a [u8],
-    values: [Option<&'a RawValue>; N],
+    values: [Option<&'a str>; N],
 }
 
 impl<'a, const N: usize> Fields<'a, N> {
     /// The raw JSON text of field `i`, if present.
     pub fn raw(&self, i: usize) -> Option<&'a str> {
-        self.values.get(i).copied().flatten().map(RawValue::get)
+        self.values.get(i).copied().flatten()
     }
 
     /// Byte range of field `i`'s value inside the input.
@@ -50,13 +50,20 @@ impl<'a, const N: usize> Fields<'a, N> {
     /// Field `i` as a string, unescaped (`None` when absent or not a string).
     pub fn str(&self, i: usize) -> Option<Cow<'a, str>> {
         let raw = self.raw(i)?;
-        serde_json::from_str::<Cow<'a, str>>(raw).ok()
+        let mut s = scan::Scanner::new(raw);
+        match s.string() {
+            Some(v) => Some(v),
+            None => serde_json::from_str::<Cow<'a, str>>(raw).ok(),
+        }
     }
 
     /// Field `i` as a bool (`None` when absent, `null` or not a bool).
     pub fn bool(&self, i: usize) -> Option<bool> {
-        self.raw(i)
-            .and_then(|r| serde_json::from_str::<bool>(r).ok())
+        match self.raw(i)? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
     }
 
     /// Whether field `i` is present with a value other than `null`.
@@ -66,8 +73,42 @@ impl<'a, const N: usize> Fields<'a, N> {
 }
 
 /// Validates `input` as a JSON object and returns the raw values of `keys` at its top level.
-/// Other values are skipped without allocating.
+/// Other values are skipped without allocating. The strict scanner reads ordinary bodies;
+/// anything it will not vouch for (escaped keys, exponents, deep nesting, errors) is read by
+/// serde_json, which gives the same fields or the position-bearing error.
 pub fn top_level<'a, const N: usize>(
+    input: &'a [u8],
+    keys: &[&str; N],
+) -> Result<Fields<'a, N>, JsonError> {
+    if let Some(values) = scan_top_level(input, keys) {
+        return Ok(Fields { input, values });
+    }
+    serde_top_level(input, keys)
+}
+
+fn scan_top_level<'a, const N: usize>(
+    input: &'a [u8],
+    keys: &[&str; N],
+) -> Option<[Option<&'a str>; N]> {
+    let src = std::str::from_utf8(input).ok()?;
+    let mut out = [None; N];
+    let mut s = scan::Scanner::new(src);
+    s.object(|s, key| {
+        let raw = s.skip_raw()?;
+        if let Some(slot) = keys
+            .iter()
+            .position(|k| *k == key)
+            .and_then(|i| out.get_mut(i))
+        {
+            *slot = Some(raw);
+        }
+        Some(())
+    })?;
+    s.end()?;
+    Some(out)
+}
+
+fn serde_top_level<'a, const N: usize>(
     input: &'a [u8],
     keys: &[&str; N],
 ) -> Result<Fields<'a, N>, JsonError> {
@@ -87,7 +128,7 @@ struct TopVisitor<'k, const N: usize> {
 }
 
 impl<'de, const N: usize> Visitor<'de> for TopVisitor<'_, N> {
-    type Value = [Option<&'de RawValue>; N];
+    type Value = [Option<&'de str>; N];
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -100,7 +141,7 @@ impl<'de, const N: usize> Visitor<'de> for TopVisitor<'_, N> {
                 Some(i) => {
                     let raw = map.next_value::<&'de RawValue>()?;
                     if let Some(slot) = out.get_mut(i) {
-                        *slot = Some(raw);
+                        *slot = Some(raw.get());
                     }
                 }
                 None => {
@@ -413,5 +454,54 @@ mod tests {
     fn duplicate_keys_keep_the_last_value() {
         let f = top_level(br#"{"model":"a","model":"b"}"#, &["model"]).unwrap();
         assert_eq!(f.str(0).as_deref(), Some("b"));
+    }
+
+    /// Both readers, on the same input: the scanner either gives up or agrees with serde.
+    fn readers_agree(text: &str) -> Result<(), String> {
+        const KEYS: [&str; 3] = ["model", "stream", "a"];
+        let Some(fast) = scan_top_level(text.as_bytes(), &KEYS) else {
+            return Ok(());
+        };
+        match serde_top_level(text.as_bytes(), &KEYS) {
+            Ok(f) if f.values == fast => Ok(()),
+            Ok(f) => Err(format!("{text}: scanner {fast:?}, serde {:?}", f.values)),
+            Err(e) => Err(format!("{text}: scanner accepted, serde said {e}")),
+        }
+    }
+
+    #[test]
+    fn the_scanner_reads_ordinary_bodies() {
+        let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi \"there\""}],
+            "temperature":0.7,"max_tokens":256,"stream":true,"stream_options":{"include_usage":false}}"#;
+        let fast = scan_top_level(body, &["model", "stream", "stream_options"]).unwrap();
+        assert_eq!(fast[0], Some(r#""gpt-4o""#));
+        assert_eq!(fast[1], Some("true"));
+        assert_eq!(fast[2], Some(r#"{"include_usage":false}"#));
+        readers_agree(std::str::from_utf8(body).unwrap()).unwrap();
+        // What it leaves to serde: exponents, escaped keys, broken input.
+        for text in [
+            r#"{"t":1e3}"#,
+            r#"{"mod\u0065l":"x"}"#,
+            r#"{"model":"x",}"#,
+            "[1]",
+        ] {
+            assert!(
+                scan_top_level(text.as_bytes(), &["model"]).is_none(),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            top_level(br#"{"mod\u0065l":"x"}"#, &["model"])
+                .unwrap()
+                .raw(0),
+            Some(r#""x""#)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scanner_and_serde_agree(text in r#"\{("(model|stream|a|b)":([0-9.\-]{1,4}|"[a-z\\"]{0,3}"|true|null|\[[0-9,]{0,4}\]|\{\}),?){0,4}\} ?"#) {
+            proptest::prop_assert_eq!(readers_agree(&text), Ok(()));
+        }
     }
 }

@@ -179,6 +179,41 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Skips a string, validating its escapes as [`Self::string`] would, without building it.
+    fn skip_string(&mut self) -> Option<()> {
+        self.eat(b'"')?;
+        loop {
+            let end = find_special(self.bytes(), self.pos)?;
+            match *self.bytes().get(end)? {
+                b'"' => {
+                    self.pos = end + 1;
+                    return Some(());
+                }
+                b'\\' => {
+                    let esc = *self.bytes().get(end + 1)?;
+                    self.pos = end + 2;
+                    match esc {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            let hex = self.src.get(self.pos..self.pos + 4)?;
+                            let code = u32::from_str_radix(hex, 16).ok()?;
+                            // Surrogates (pairs or lone) are left to serde, as in `string`.
+                            if !hex.bytes().all(|b| b.is_ascii_hexdigit())
+                                || (0xD800..0xE000).contains(&code)
+                            {
+                                return None;
+                            }
+                            self.pos += 4;
+                        }
+                        _ => return None,
+                    }
+                }
+                // A raw control character.
+                _ => return None,
+            }
+        }
+    }
+
     /// A string or `null`.
     pub fn opt_string(&mut self) -> Option<Option<Cow<'a, str>>> {
         if self.null()? {
@@ -224,19 +259,20 @@ impl<'a> Scanner<'a> {
         self.src.get(start..start + len)
     }
 
-    /// Skips any value, validating it.
+    /// Skips any value, validating it. Numbers must be integers: a typed reader that skips a
+    /// field must not accept what serde would refuse for that field's type.
     pub fn skip(&mut self) -> Option<()> {
-        self.skip_at(0)
+        self.skip_at(0, false)
     }
 
-    fn skip_at(&mut self, depth: usize) -> Option<()> {
+    fn skip_at(&mut self, depth: usize, fractions: bool) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
         match self.peek()? {
-            b'"' => self.string().map(drop),
-            b'{' => self.object(|s, _| s.skip_at(depth + 1)),
-            b'[' => self.array(|s| s.skip_at(depth + 1)),
+            b'"' => self.skip_string(),
+            b'{' => self.object(|s, _| s.skip_at(depth + 1, fractions)),
+            b'[' => self.array(|s| s.skip_at(depth + 1, fractions)),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
@@ -245,10 +281,47 @@ impl<'a> Scanner<'a> {
                 if !self.bytes().get(self.pos)?.is_ascii_digit() {
                     return None;
                 }
-                self.integer_digits().map(drop)
+                self.skip_number(fractions)
             }
-            _ => self.integer_digits().map(drop),
+            _ => self.skip_number(fractions),
         }
+    }
+
+    /// Skips a number: an integer as [`Self::integer_digits`] reads it, then a fraction when
+    /// `fractions` allows one. Exponents give up (serde_json rejects values beyond `f64`'s
+    /// range, and imitating that is not worth it); without one, 20 integer digits always fit.
+    fn skip_number(&mut self, fractions: bool) -> Option<()> {
+        let start = self.pos;
+        let rest = self.bytes().get(start..)?;
+        let int = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if int == 0 || int > 20 || (int > 1 && rest.first() == Some(&b'0')) {
+            return None;
+        }
+        let mut len = int;
+        if fractions && rest.get(len) == Some(&b'.') {
+            let frac = rest
+                .get(len + 1..)?
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if frac == 0 {
+                return None;
+            }
+            len += 1 + frac;
+        }
+        if matches!(rest.get(len), Some(b'e' | b'E')) {
+            return None;
+        }
+        self.pos += len;
+        Some(())
+    }
+
+    /// Skips any valid JSON value (fractions included) and returns its text.
+    pub fn skip_raw(&mut self) -> Option<&'a str> {
+        self.peek()?;
+        let start = self.pos;
+        self.skip_at(0, true)?;
+        self.src.get(start..self.pos)
     }
 
     /// Succeeds when only whitespace is left.
@@ -344,6 +417,27 @@ mod tests {
         s.end()
     }
 
+    fn skip_raw_all(text: &str) -> Option<&str> {
+        let mut s = Scanner::new(text);
+        let raw = s.skip_raw()?;
+        s.end().map(|()| raw)
+    }
+
+    #[test]
+    fn raw_skips_take_fractions_but_not_exponents() {
+        for text in [
+            "1.5",
+            "-0.25",
+            "[0.5,{\"t\":10.125}]",
+            r#""a\n\"b\u00e9\\""#,
+        ] {
+            assert_eq!(skip_raw_all(text), Some(text), "{text}");
+        }
+        for text in ["1.", "1.e3", "1.5e3", "1E3", ".5", "01.5", "1.5.5"] {
+            assert_eq!(skip_raw_all(text), None, "{text}");
+        }
+    }
+
     #[test]
     fn strings_borrow_plain_text_and_unescape_the_rest() {
         let mut s = Scanner::new(r#" "plain" "a\"b\\c\/\n\u00e9\u0041x" "#);
@@ -420,8 +514,8 @@ mod tests {
     proptest! {
         /// Whatever the reader accepts, serde_json accepts too, and strings read the same.
         #[test]
-        fn accepts_nothing_serde_rejects(text in r#"[\[\]{}",:0-9a-z\\ \-.u]{0,24}"#) {
-            if skip_all(&text).is_some() {
+        fn accepts_nothing_serde_rejects(text in r#"[\[\]{}",:0-9a-z\\ \-.uE]{0,24}"#) {
+            if skip_all(&text).is_some() || skip_raw_all(&text).is_some() {
                 prop_assert!(serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok(), "{text}");
             }
             let mut s = Scanner::new(&text);
