@@ -265,10 +265,13 @@ fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, Er
             headers.append(name, value);
         }
         let framing = Framing::of(status, head_request, &headers)?;
-        let keep_alive = version == Version::HTTP_11
-            && !framing.is_eof()
-            && !has_token(&headers, CONNECTION, "close")
-            && !(headers.contains_key(TRANSFER_ENCODING) && headers.contains_key(CONTENT_LENGTH));
+        // Both framings at once: chunked wins, but the connection is not trusted afterwards.
+        let ambiguous =
+            headers.contains_key(TRANSFER_ENCODING) && headers.contains_key(CONTENT_LENGTH);
+        let close = version != Version::HTTP_11
+            || framing.is_eof()
+            || ambiguous
+            || has_token(&headers, CONNECTION, "close");
         let (mut parts, ()) = http::Response::new(()).into_parts();
         parts.status = status;
         parts.version = version;
@@ -276,7 +279,7 @@ fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, Er
         return Ok(Some(Head {
             parts,
             framing,
-            keep_alive,
+            keep_alive: !close,
         }));
     }
 }
@@ -336,7 +339,7 @@ impl Framing {
                 .get_all(TRANSFER_ENCODING)
                 .iter()
                 .filter_map(|v| v.as_bytes().rsplit(|&b| b == b',').next())
-                .last()
+                .next_back()
                 .map(<[u8]>::trim_ascii);
             return Ok(match last {
                 Some(t) if t.eq_ignore_ascii_case(b"chunked") => Framing::Chunked(Chunked::new()),
@@ -517,11 +520,14 @@ impl Chunked {
 pub struct BodyReader<S: Io> {
     conn: Option<Conn<S>>,
     /// A read in flight for [`BodyReader::poll_chunk`]; it owns the connection meanwhile.
-    reading: Option<Pin<Box<dyn Future<Output = (Conn<S>, io::Result<usize>)>>>>,
+    reading: Option<Fill<S>>,
     framing: Framing,
     keep_alive: bool,
     home: Option<Home<Conn<S>>>,
 }
+
+/// A read in flight that owns its connection and hands it back.
+type Fill<S> = Pin<Box<dyn Future<Output = (Conn<S>, io::Result<usize>)>>>;
 
 /// What the buffered bytes give next.
 enum Next {
