@@ -10,6 +10,7 @@ pub mod resolve;
 pub mod stream;
 pub mod tls;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -295,13 +296,13 @@ impl<R: Runtime> Client<R> {
         let target = Target::from_uri(req.uri(), proxy)?;
         let (parts, body) = req.into_parts();
         let path = match parts.uri.path_and_query().map(|p| p.as_str()) {
-            Some(p) if p.starts_with('/') => std::borrow::Cow::Borrowed(p),
-            Some(p) => std::borrow::Cow::Owned(format!("/{p}")),
-            None => std::borrow::Cow::Borrowed("/"),
+            Some(p) if p.starts_with('/') => Cow::Borrowed(p),
+            Some(p) => Cow::Owned(format!("/{p}")),
+            None => Cow::Borrowed("/"),
         };
         let authority = match (target.https, target.port) {
-            (true, 443) | (false, 80) if !target.host.contains(':') => target.host.clone(),
-            _ => target.authority(),
+            (true, 443) | (false, 80) if !target.host.contains(':') => Cow::Borrowed(&*target.host),
+            _ => Cow::Owned(target.authority()),
         };
         let head_request = parts.method == http::Method::HEAD;
 
