@@ -491,28 +491,14 @@ impl<R: Runtime> Client<R> {
         }
     }
 
-    /// TCP to the first of `addrs` that accepts; the last error when none does.
+    /// TCP to the first of `addrs` that accepts, as a poll-based stream.
     async fn dial(&self, addrs: &[SocketAddr]) -> io::Result<R::Tcp> {
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
-        for addr in addrs {
-            match self.rt.connect(*addr).await {
-                Ok(s) => return Ok(s),
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
+        first_accepting(addrs, |a| self.rt.connect(a)).await
     }
 
-    /// [`Client::dial`] for the runtime's native stream.
+    /// TCP to the first of `addrs` that accepts, as the runtime's native stream.
     async fn dial_native(&self, addrs: &[SocketAddr]) -> io::Result<R::Stream> {
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
-        for addr in addrs {
-            match self.rt.connect_stream(*addr).await {
-                Ok(s) => return Ok(s),
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
+        first_accepting(addrs, |a| self.rt.connect_stream(a)).await
     }
 
     /// TLS to the target when it is https over `stream` (a TCP connection to the target, or
@@ -536,6 +522,21 @@ impl<R: Runtime> Client<R> {
             })?;
         Ok(Conn::new(Transport::poll(tls)))
     }
+}
+
+/// The first of `addrs` that `connect` reaches; the last error when none is.
+async fn first_accepting<T, F: Future<Output = io::Result<T>>>(
+    addrs: &[SocketAddr],
+    connect: impl Fn(SocketAddr) -> F,
+) -> io::Result<T> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
+    for addr in addrs {
+        match connect(*addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 /// An upstream response whose head has arrived. Its connection goes back to the pool only
