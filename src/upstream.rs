@@ -3,33 +3,33 @@
 //! LLM streams legitimately pause for a long time. Generic over [`Runtime`], so the monoio
 //! and tokio shells share it.
 
+pub mod h1;
 pub mod pool;
 pub mod proxy;
 pub mod resolve;
 pub mod stream;
 pub mod tls;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::{select, Either};
-use http_body::{Body as _, Frame};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::config;
-use pool::{Pool, Pooled};
+use h1::{BodyReader, Conn};
+use pool::{Home, Pool};
 use proxy::handshake::{self, HandshakeError, TargetAddr};
 use proxy::{Proxy, Scheme};
 use resolve::Resolver;
+use stream::Transport;
 
 /// What the shared code needs from an async runtime. Implemented by the monoio and tokio
 /// shells in `server/`. Futures need not be `Send`: everything runs on one core.
@@ -120,9 +120,9 @@ pub enum UpstreamError {
     Http {
         /// Host name.
         host: String,
-        /// hyper's error.
+        /// What went wrong on the connection.
         #[source]
-        source: hyper::Error,
+        source: h1::Error,
     },
     /// No response head arrived in time.
     #[error("upstream {host} sent no response within {secs}s")]
@@ -264,7 +264,7 @@ impl Settings {
 /// A per-worker HTTP/1.1 client with keep-alive pooling.
 pub struct Client<R: Runtime> {
     rt: R,
-    pool: Rc<Pool>,
+    pool: Rc<Pool<Conn<R::Stream>>>,
     tls: tokio_rustls::TlsConnector,
     resolver: Resolver,
     settings: Settings,
@@ -286,90 +286,91 @@ impl<R: Runtime> Client<R> {
     }
 
     /// Sends `req` (absolute URI) and waits for the response head, directly or through
-    /// `proxy` (see [`proxy::choose`]). A pooled connection that turns out to be closed is
-    /// replaced by a fresh one transparently.
+    /// `proxy` (see [`proxy::choose`]). A pooled connection that turns out to be closed
+    /// before answering anything is replaced by a fresh one once.
     pub async fn send(
         &self,
         req: http::Request<Bytes>,
         proxy: Option<&Proxy>,
     ) -> Result<Response, UpstreamError> {
         let target = Target::from_uri(req.uri(), proxy)?;
-        let (mut parts, body) = req.into_parts();
-        let path = parts
-            .uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .parse::<http::Uri>()
-            .map_err(|e| UpstreamError::BadUrl(e.to_string()))?;
-        let authority = match (target.https, target.port) {
-            (true, 443) | (false, 80) => target.host.clone(),
-            _ => format!("{}:{}", target.host, target.port),
+        let (parts, body) = req.into_parts();
+        let path = match parts.uri.path_and_query().map(|p| p.as_str()) {
+            Some(p) if p.starts_with('/') => Cow::Borrowed(p),
+            Some(p) => Cow::Owned(format!("/{p}")),
+            None => Cow::Borrowed("/"),
         };
-        if let Ok(v) = http::HeaderValue::try_from(authority) {
-            parts.headers.insert(http::header::HOST, v);
-        }
-        parts.uri = path;
-        let mut request = http::Request::from_parts(parts, Full::new(body));
+        let authority = match (target.https, target.port) {
+            (true, 443) | (false, 80) if !target.host.contains(':') => Cow::Borrowed(&*target.host),
+            _ => Cow::Owned(target.authority()),
+        };
+        let head_request = parts.method == http::Method::HEAD;
 
-        // A pooled connection may have been closed by the upstream while idle; hyper hands the
-        // request back in that case, and we retry once on a fresh connection.
         let mut pooled = self.pool.checkout(&target.key);
+        let mut request: Option<Vec<u8>> = None;
         loop {
             let fresh = pooled.is_none();
-            let mut sender = match pooled.take() {
-                Some(s) => s,
+            let mut conn = match pooled.take() {
+                Some(c) => c,
                 None => self.connect(&target, proxy).await?,
             };
-            let fut = sender.try_send_request(request);
-            let secs = self.settings.head_timeout.map_or(0, |d| d.as_secs());
-            let Some(result) = timeout(&self.rt, self.settings.head_timeout, fut).await else {
+            let out = request.take().unwrap_or_else(|| {
+                let mut out = conn.take_request_buf();
+                h1::encode_request(
+                    &mut out,
+                    &parts.method,
+                    &path,
+                    &authority,
+                    &parts.headers,
+                    &body,
+                );
+                out
+            });
+            let fut = h1::exchange(&mut conn, out, head_request);
+            let Some((result, out)) = timeout(&self.rt, self.settings.head_timeout, fut).await
+            else {
                 return Err(UpstreamError::HeadTimeout {
-                    host: target.host.clone(),
-                    secs,
+                    host: target.host,
+                    secs: self.settings.head_timeout.map_or(0, |d| d.as_secs()),
                 });
             };
             match result {
-                Ok(resp) => {
-                    let (head, body) = resp.into_parts();
-                    return Ok(Response {
-                        head,
-                        body: Some(body),
-                        conn: Some(Pooled::new(sender, target.key.clone(), &self.pool)),
-                        host: target.host,
-                    });
+                Ok(head) => {
+                    conn.keep_request_buf(out);
+                    let home = Home::new(target.key.clone(), &self.pool);
+                    return Ok(Response::new(head, conn, home, target.host));
                 }
-                Err(mut e) => match e.take_message() {
-                    Some(req) if !fresh => {
-                        request = req;
-                        continue;
-                    }
-                    _ => {
-                        return Err(UpstreamError::Http {
-                            host: target.host,
-                            source: e.into_error(),
-                        })
-                    }
-                },
+                Err(f) if f.retryable && !fresh => {
+                    tracing::debug!(upstream = %target.host, error = %f.error,
+                        "pooled upstream connection was closed; retrying on a new one");
+                    request = Some(out);
+                }
+                Err(f) => {
+                    return Err(UpstreamError::Http {
+                        host: target.host,
+                        source: f.error,
+                    })
+                }
             }
         }
     }
 
-    /// A new connection to `target`, directly or through `proxy`: TCP, the proxy handshake,
-    /// TLS and hyper's handshake, all within the connect timeout.
+    /// A new connection to `target`, directly or through `proxy`: TCP, the proxy handshake
+    /// and TLS, all within the connect timeout.
     async fn connect(
         &self,
         target: &Target,
         proxy: Option<&Proxy>,
-    ) -> Result<pool::Sender, UpstreamError> {
+    ) -> Result<Conn<R::Stream>, UpstreamError> {
         let secs = self.settings.connect_timeout.map_or(0, |d| d.as_secs());
         let inner = async {
             match proxy {
                 None => self.connect_direct(target).await,
                 Some(proxy) => {
-                    let sender = self.connect_via(proxy, target).await?;
+                    let conn = self.connect_via(proxy, target).await?;
                     // `Display` of a proxy never includes its credentials.
                     tracing::debug!(%proxy, upstream = %target.host, "upstream tunnel opened");
-                    Ok(sender)
+                    Ok(conn)
                 }
             }
         };
@@ -382,7 +383,8 @@ impl<R: Runtime> Client<R> {
         }
     }
 
-    async fn connect_direct(&self, target: &Target) -> Result<pool::Sender, UpstreamError> {
+    /// Plain http goes over the runtime's native stream; https through TLS over a poll-based one.
+    async fn connect_direct(&self, target: &Target) -> Result<Conn<R::Stream>, UpstreamError> {
         let addrs = self
             .resolver
             .resolve(&target.host, target.port)
@@ -391,14 +393,17 @@ impl<R: Runtime> Client<R> {
                 host: target.host.clone(),
                 source,
             })?;
-        let tcp = self
-            .dial(&addrs)
-            .await
-            .map_err(|source| UpstreamError::Connect {
-                host: target.host.clone(),
-                source,
-            })?;
-        self.finish(tcp, target).await
+        let connect_error = |source| UpstreamError::Connect {
+            host: target.host.clone(),
+            source,
+        };
+        if target.https {
+            let tcp = self.dial(&addrs).await.map_err(connect_error)?;
+            self.finish(tcp, target).await
+        } else {
+            let tcp = self.dial_native(&addrs).await.map_err(connect_error)?;
+            Ok(Conn::new(Transport::Native(tcp)))
+        }
     }
 
     /// Opens a tunnel to `target` through `proxy`, then finishes as a direct connection would.
@@ -406,7 +411,7 @@ impl<R: Runtime> Client<R> {
         &self,
         proxy: &Proxy,
         target: &Target,
-    ) -> Result<pool::Sender, UpstreamError> {
+    ) -> Result<Conn<R::Stream>, UpstreamError> {
         let addrs = self
             .resolver
             .resolve(proxy.host(), proxy.port())
@@ -486,59 +491,52 @@ impl<R: Runtime> Client<R> {
         }
     }
 
-    /// TCP to the first of `addrs` that accepts; the last error when none does.
+    /// TCP to the first of `addrs` that accepts, as a poll-based stream.
     async fn dial(&self, addrs: &[SocketAddr]) -> io::Result<R::Tcp> {
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
-        for addr in addrs {
-            match self.rt.connect(*addr).await {
-                Ok(s) => return Ok(s),
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
+        first_accepting(addrs, |a| self.rt.connect(a)).await
     }
 
-    /// TLS to the target when it is https, then hyper's handshake, over `stream` (a TCP
-    /// connection to the target, or a tunnel to it).
-    async fn finish<S>(&self, stream: S, target: &Target) -> Result<pool::Sender, UpstreamError>
+    /// TCP to the first of `addrs` that accepts, as the runtime's native stream.
+    async fn dial_native(&self, addrs: &[SocketAddr]) -> io::Result<R::Stream> {
+        first_accepting(addrs, |a| self.rt.connect_stream(a)).await
+    }
+
+    /// TLS to the target when it is https over `stream` (a TCP connection to the target, or
+    /// a tunnel to it).
+    async fn finish<S>(&self, stream: S, target: &Target) -> Result<Conn<R::Stream>, UpstreamError>
     where
         S: AsyncRead + AsyncWrite + Unpin + 'static,
     {
-        if target.https {
-            let name = rustls_pki_types::ServerName::try_from(target.host.clone())
-                .map_err(|e| UpstreamError::BadUrl(e.to_string()))?;
-            let tls =
-                self.tls
-                    .connect(name, stream)
-                    .await
-                    .map_err(|source| UpstreamError::Tls {
-                        host: target.host.clone(),
-                        source,
-                    })?;
-            self.handshake(TokioIo::new(tls), target).await
-        } else {
-            self.handshake(TokioIo::new(stream), target).await
+        if !target.https {
+            return Ok(Conn::new(Transport::poll(stream)));
         }
-    }
-
-    async fn handshake<T>(&self, io: T, target: &Target) -> Result<pool::Sender, UpstreamError>
-    where
-        T: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
-    {
-        let (sender, conn) = hyper::client::conn::http1::Builder::new()
-            .handshake::<_, Full<Bytes>>(io)
+        let name = rustls_pki_types::ServerName::try_from(target.host.clone())
+            .map_err(|e| UpstreamError::BadUrl(e.to_string()))?;
+        let tls = self
+            .tls
+            .connect(name, stream)
             .await
-            .map_err(|source| UpstreamError::Http {
+            .map_err(|source| UpstreamError::Tls {
                 host: target.host.clone(),
                 source,
             })?;
-        self.rt.spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "upstream connection ended with an error");
-            }
-        });
-        Ok(sender)
+        Ok(Conn::new(Transport::poll(tls)))
     }
+}
+
+/// The first of `addrs` that `connect` reaches; the last error when none is.
+async fn first_accepting<T, F: Future<Output = io::Result<T>>>(
+    addrs: &[SocketAddr],
+    connect: impl Fn(SocketAddr) -> F,
+) -> io::Result<T> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
+    for addr in addrs {
+        match connect(*addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 /// An upstream response whose head has arrived. Its connection goes back to the pool only
@@ -547,65 +545,94 @@ impl<R: Runtime> Client<R> {
 pub struct Response {
     /// Status and headers.
     pub head: http::response::Parts,
-    body: Option<Incoming>,
-    conn: Option<Pooled>,
+    body: Body,
     host: String,
 }
 
+/// What is left of a response body.
+enum Body {
+    /// Already read whole with the head (the connection went back to the pool then), or
+    /// handed out.
+    Whole(Option<Bytes>),
+    /// Still arriving on its connection.
+    Reading(Box<dyn h1::Source>),
+}
+
 impl Response {
+    /// The response of `head` on `conn`. A body that arrived with the head is split off at
+    /// once and the connection released; otherwise the body reader holds it.
+    fn new<S: stream::Io>(
+        head: h1::Head,
+        mut conn: Conn<S>,
+        home: Home<Conn<S>>,
+        host: String,
+    ) -> Response {
+        let h1::Head {
+            parts,
+            mut framing,
+            keep_alive,
+        } = head;
+        let body = match conn.whole_body(&mut framing) {
+            Some(bytes) => {
+                if keep_alive && conn.is_drained() {
+                    home.release(conn);
+                }
+                Body::Whole((!bytes.is_empty()).then_some(bytes))
+            }
+            None => Body::Reading(Box::new(BodyReader::new(conn, framing, keep_alive, home))),
+        };
+        Response {
+            head: parts,
+            body,
+            host,
+        }
+    }
+
     /// The upstream host, for logs and error messages.
     pub fn host(&self) -> &str {
         &self.host
     }
 
-    /// Reads the whole body (up to `limit` bytes), then returns the connection to the pool.
-    pub async fn collect(mut self, limit: usize) -> Result<Bytes, UpstreamError> {
-        let mut buf = bytes::BytesMut::new();
-        while let Some(chunk) = std::future::poll_fn(|cx| self.poll_chunk(cx)).await {
-            let chunk = chunk?;
-            if buf.len() + chunk.len() > limit {
-                return Err(UpstreamError::BodyTooLarge { limit });
-            }
-            buf.extend_from_slice(&chunk);
+    fn error(&self, source: h1::Error) -> UpstreamError {
+        match source {
+            h1::Error::TooLarge(limit) => UpstreamError::BodyTooLarge { limit },
+            source => UpstreamError::Http {
+                host: self.host.clone(),
+                source,
+            },
         }
-        Ok(buf.freeze())
     }
 
-    /// Polls the next body chunk; `None` at the end (the connection is then released to the
-    /// pool). Trailers are skipped.
+    /// Reads the whole body (up to `limit` bytes), then returns the connection to the pool.
+    pub async fn collect(mut self, limit: usize) -> Result<Bytes, UpstreamError> {
+        match std::mem::replace(&mut self.body, Body::Whole(None)) {
+            Body::Whole(None) => Ok(Bytes::new()),
+            Body::Whole(Some(b)) if b.len() > limit => Err(UpstreamError::BodyTooLarge { limit }),
+            Body::Whole(Some(b)) => Ok(b),
+            Body::Reading(r) => r.collect(limit).await.map_err(|e| self.error(e)),
+        }
+    }
+
+    /// Polls the next body chunk, as soon as one upstream read delivers it; `None` at the
+    /// end (the connection is then released to the pool). Trailers are skipped.
     pub fn poll_chunk(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, UpstreamError>>> {
-        loop {
-            let Some(body) = self.body.as_mut() else {
-                return Poll::Ready(None);
-            };
-            match Pin::new(body).poll_frame(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => {
-                    self.body = None;
-                    if let Some(conn) = self.conn.take() {
-                        conn.release();
-                    }
-                    return Poll::Ready(None);
-                }
-                Poll::Ready(Some(Err(source))) => {
-                    self.body = None;
-                    self.conn = None;
-                    return Poll::Ready(Some(Err(UpstreamError::Http {
-                        host: self.host.clone(),
-                        source,
-                    })));
-                }
-                Poll::Ready(Some(Ok(frame))) => {
-                    if let Ok(data) = Frame::into_data(frame) {
-                        if !data.is_empty() {
-                            return Poll::Ready(Some(Ok(data)));
-                        }
-                    }
-                }
+        let polled = match &mut self.body {
+            Body::Whole(b) => return Poll::Ready(b.take().map(Ok)),
+            Body::Reading(r) => r.poll_chunk(cx),
+        };
+        match polled {
+            Poll::Ready(Some(Err(e))) => {
+                self.body = Body::Whole(None);
+                Poll::Ready(Some(Err(self.error(e))))
             }
+            Poll::Ready(None) => {
+                self.body = Body::Whole(None);
+                Poll::Ready(None)
+            }
+            other => other.map(|c| c.map(|c| c.map_err(|e| self.error(e)))),
         }
     }
 }

@@ -786,6 +786,40 @@ async fn upstream_connections_are_reused() {
     );
 }
 
+/// An upstream that closes a pooled connection instead of answering costs the client
+/// nothing: the request goes again once, on a new connection. A new connection that closes
+/// is a failure, not retried (`request-retry: 0` keeps the pipeline from retrying either).
+#[tokio::test]
+async fn a_pooled_connection_closed_by_the_upstream_is_retried_on_a_new_one() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = AtomicUsize::new(0);
+    let mock = MockUpstream::start(move |_| match calls.fetch_add(1, Ordering::Relaxed) {
+        1 | 3 | 4 => Reply::Close,
+        _ => Reply::Json {
+            status: 200,
+            body: COMPLETION.to_string(),
+            headers: vec![],
+        },
+    });
+    let gw = gateway_for(&mock, "workers: 1\nrequest-retry: 0\n");
+    let send = || {
+        client::send(
+            gw.addr(),
+            "POST",
+            "/v1/chat/completions",
+            &[AUTH, JSON_CT],
+            chat_body(false),
+        )
+    };
+    assert_eq!(send().await.unwrap().status, 200);
+    // Call 1 closes the pooled connection; call 2 answers on a new one.
+    assert_eq!(send().await.unwrap().status, 200);
+    assert_eq!((mock.calls(), mock.connections_accepted()), (3, 2));
+    // Call 3 closes the pooled connection, call 4 the new one: that is the end of it.
+    assert_eq!(send().await.unwrap().status, 502);
+    assert_eq!((mock.calls(), mock.connections_accepted()), (5, 3));
+}
+
 #[tokio::test]
 async fn graceful_shutdown_lets_a_stream_finish() {
     let mock = MockUpstream::start(|_| Reply::Sse {

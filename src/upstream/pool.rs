@@ -1,30 +1,24 @@
-//! Per-worker keep-alive pool of upstream HTTP/1.1 connections, keyed by scheme, host and
-//! port. Single-threaded (`Rc`/`RefCell`): each core has its own, so no lock is taken.
+//! Per-worker keep-alive pool of upstream HTTP/1.1 connections, keyed by scheme, host, port
+//! and proxy. Single-threaded (`Rc`/`RefCell`): each core has its own, so no lock is taken.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-
-/// hyper's request handle for one connection.
-pub type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-struct Idle {
-    sender: Sender,
+struct Idle<C> {
+    conn: C,
     since: Instant,
 }
 
 /// Idle connections per upstream.
-pub struct Pool {
-    idle: RefCell<HashMap<Rc<str>, Vec<Idle>>>,
+pub struct Pool<C> {
+    idle: RefCell<HashMap<Rc<str>, Vec<Idle<C>>>>,
     max_idle: usize,
     idle_timeout: Duration,
 }
 
-impl Pool {
+impl<C> Pool<C> {
     /// A pool keeping at most `max_idle` idle connections per upstream for `idle_timeout`.
     pub fn new(max_idle: usize, idle_timeout: Duration) -> Self {
         Pool {
@@ -34,29 +28,37 @@ impl Pool {
         }
     }
 
-    /// Takes the most recently used live connection to `key`, discarding stale ones.
-    pub fn checkout(&self, key: &str) -> Option<Sender> {
+    /// Takes the most recently used connection to `key`, discarding expired ones. It may
+    /// still have been closed by the upstream while idle; the caller finds out on use.
+    pub fn checkout(&self, key: &str) -> Option<C> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(key)?;
         while let Some(c) = list.pop() {
-            if c.since.elapsed() <= self.idle_timeout && c.sender.is_ready() {
-                return Some(c.sender);
+            if c.since.elapsed() <= self.idle_timeout {
+                return Some(c.conn);
             }
         }
         None
     }
 
-    fn checkin(&self, key: Rc<str>, sender: Sender) {
-        if self.max_idle == 0 || !sender.is_ready() {
+    fn checkin(&self, key: Rc<str>, conn: C) {
+        if self.max_idle == 0 {
             return;
         }
         let mut idle = self.idle.borrow_mut();
         let list = idle.entry(key).or_default();
+        // The list is oldest first: expired connections are closed here rather than
+        // lingering until the next checkout.
+        let expired = list
+            .iter()
+            .take_while(|c| c.since.elapsed() > self.idle_timeout)
+            .count();
+        list.drain(..expired);
         if list.len() >= self.max_idle {
             list.remove(0);
         }
         list.push(Idle {
-            sender,
+            conn,
             since: Instant::now(),
         });
     }
@@ -67,28 +69,55 @@ impl Pool {
     }
 }
 
-/// A connection lent out for one request. [`Pooled::release`] returns it once the response
-/// body was read completely; dropping it instead closes the connection.
-pub struct Pooled {
-    sender: Sender,
+/// Where a lent-out connection goes back to. [`Home::release`] returns it once the response
+/// body was read completely; dropping the connection instead closes it.
+pub struct Home<C> {
     key: Rc<str>,
-    pool: Weak<Pool>,
+    pool: Weak<Pool<C>>,
 }
 
-impl Pooled {
-    /// Wraps a connection that belongs to `pool`.
-    pub fn new(sender: Sender, key: Rc<str>, pool: &Rc<Pool>) -> Self {
-        Pooled {
-            sender,
+impl<C> Home<C> {
+    /// The slot for connections to `key` in `pool`.
+    pub fn new(key: Rc<str>, pool: &Rc<Pool<C>>) -> Self {
+        Home {
             key,
             pool: Rc::downgrade(pool),
         }
     }
 
-    /// Puts the connection back for reuse.
-    pub fn release(self) {
+    /// Puts `conn` back for reuse.
+    pub fn release(self, conn: C) {
         if let Some(pool) = self.pool.upgrade() {
-            pool.checkin(self.key, self.sender);
+            pool.checkin(self.key, conn);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_at_most_max_idle_and_hands_out_the_newest() {
+        let pool = Rc::new(Pool::new(2, Duration::from_secs(60)));
+        for n in 1..=3 {
+            Home::new("k".into(), &pool).release(n);
+        }
+        assert_eq!(pool.idle_count("k"), 2);
+        assert_eq!(pool.checkout("k"), Some(3));
+        assert_eq!(pool.checkout("k"), Some(2));
+        assert_eq!(pool.checkout("k"), None);
+        assert_eq!(pool.checkout("other"), None);
+    }
+
+    #[test]
+    fn expired_and_disabled_pools_hand_out_nothing() {
+        let pool = Rc::new(Pool::new(2, Duration::ZERO));
+        Home::new("k".into(), &pool).release(1);
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(pool.checkout("k"), None);
+        let off = Rc::new(Pool::new(0, Duration::from_secs(60)));
+        Home::new("k".into(), &off).release(1);
+        assert_eq!(off.idle_count("k"), 0);
     }
 }
