@@ -1,10 +1,12 @@
 //! The I/O shell: one worker thread per core, each with its own `SO_REUSEPORT` listener and
 //! its own single-threaded runtime (monoio with io_uring or epoll, or tokio), serving HTTP/1.1
-//! with hyper. Everything above the socket is shared between the runtimes: the pipeline, the
+//! with a hand-written loop over the runtime's native stream (`h1`), and with hyper for the
+//! requests that loop leaves alone. Everything above the socket is shared between the runtimes: the pipeline, the
 //! connection guard, the bodies. Graceful shutdown drains in-flight requests and streams.
 
 pub mod body;
 pub mod conn;
+pub(crate) mod h1;
 pub mod models;
 pub mod pipeline;
 
@@ -328,21 +330,40 @@ fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Serves one accepted connection until it closes or shutdown drains it. Shared by both
-/// shells; `tcp` already has `TCP_NODELAY`.
-pub(crate) async fn serve_conn<R: Runtime>(w: Rc<Worker<R>>, tcp: R::Tcp) {
+/// shells; `stream` already has `TCP_NODELAY`. The hand-written HTTP/1.1 loop serves it
+/// until a request needs hyper, which then takes the connection over.
+pub(crate) async fn serve_conn<R: Runtime>(w: Rc<Worker<R>>, stream: R::Stream) {
     w.open_conns.set(w.open_conns.get() + 1);
     let _open = OpenConn(w.clone());
-    let limits = w.shared.load().config.limits;
     let state = Rc::new(ConnState::default());
+    let (stream, buffered) = match h1::serve(&w, &state, stream).await {
+        h1::End::Closed => return,
+        h1::End::Fallback(stream, buffered) => (stream, buffered),
+    };
+    match R::into_poll(stream) {
+        Ok(tcp) => serve_hyper(w, state, h1::Rewind::new(buffered, tcp)).await,
+        Err(e) => tracing::debug!(error = %e, "cannot hand a connection to hyper"),
+    }
+}
+
+/// Serves a connection with hyper, behind the [`GuardedIo`] timeouts.
+async fn serve_hyper<R: Runtime, T>(w: Rc<Worker<R>>, state: Rc<ConnState>, io: T)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
+{
+    let limits = w.shared.load().config.limits;
     let io = GuardedIo::new(
-        tcp,
+        io,
         state.clone(),
         w.rt.timer(),
         limits.head_read_timeout(),
         limits.idle_timeout(),
     );
     let svc_worker = w.clone();
-    let svc = service_fn(move |req| pipeline::handle(svc_worker.clone(), state.clone(), req));
+    let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        let req = req.map(pipeline::ReqBody::Hyper);
+        pipeline::handle(svc_worker.clone(), state.clone(), req)
+    });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(w.rt.timer())

@@ -51,7 +51,7 @@ enum Phase {
 
 /// The response written when a request head does not arrive in time. The request line is
 /// unknown at that point, so it carries an OpenAI-style body, the most common client shape.
-const HEAD_TIMEOUT_RESPONSE: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 113\r\n\r\n{\"error\":{\"message\":\"request head not received in time\",\"type\":\"invalid_request_error\",\"code\":\"request_timeout\"}}";
+pub(crate) const HEAD_TIMEOUT_RESPONSE: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 113\r\n\r\n{\"error\":{\"message\":\"request head not received in time\",\"type\":\"invalid_request_error\",\"code\":\"request_timeout\"}}";
 
 /// Wraps a connection's socket; see the module docs.
 pub struct GuardedIo<T, Tm> {

@@ -221,12 +221,7 @@ async fn worker_main(
         match select(accept, stop).await {
             Either::Left((Ok((stream, _peer)), _)) => {
                 let _ = stream.set_nodelay(true);
-                match stream.into_poll_io() {
-                    Ok(io) => {
-                        monoio::spawn(super::serve_conn(w.clone(), io));
-                    }
-                    Err(e) => tracing::debug!(error = %e, "cannot prepare a connection"),
-                }
+                monoio::spawn(super::serve_conn(w.clone(), stream));
             }
             Either::Left((Err(e), _)) => super::accept_backoff(&w.rt, &e).await,
             Either::Right(((), _)) => break,

@@ -71,11 +71,21 @@ impl<R: Runtime> Worker<R> {
     }
 }
 
+/// A request body: hyper's stream (connections served by hyper), or the whole body the
+/// hand-written HTTP/1.1 loop has already read.
+#[derive(Debug)]
+pub enum ReqBody {
+    /// Streamed by hyper; read (within the limits) by the pipeline.
+    Hyper(Incoming),
+    /// Already complete.
+    Full(Bytes),
+}
+
 /// Serves one request. Infallible: every failure becomes a response.
 pub async fn handle<R: Runtime>(
     w: Rc<Worker<R>>,
     conn: Rc<ConnState>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
 ) -> Result<Response<Body>, Infallible> {
     let guard = InFlight::new(conn);
     let snap = w.shared.load_full();
@@ -102,7 +112,7 @@ type Failure = (Format, Error);
 async fn dispatch<R: Runtime>(
     w: &Worker<R>,
     snap: &Arc<Snapshot>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     log: &mut RequestLog,
 ) -> Result<Response<Body>, Failure> {
     let path = req.uri().path();
@@ -131,7 +141,7 @@ async fn dispatch<R: Runtime>(
             }
         }
     }
-    let gemini = |req: &Request<Incoming>| ClientApi::Gemini {
+    let gemini = |req: &Request<ReqBody>| ClientApi::Gemini {
         json_array: !req
             .uri()
             .query()
@@ -222,7 +232,7 @@ fn lane(ask: &Ask<'_>, provider: Provider) -> Lane {
 async fn generate<R: Runtime>(
     w: &Worker<R>,
     snap: &Arc<Snapshot>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     log: &mut RequestLog,
     client: ClientApi,
     count: bool,
@@ -892,38 +902,64 @@ fn exhausted(
 async fn read_body<R: Runtime>(
     w: &Worker<R>,
     snap: &Snapshot,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
 ) -> Result<Bytes, Error> {
     let limits = &snap.config.limits;
     let max = limits.max_body_bytes;
-    let too_large = || {
-        Error::new(
-            Kind::PayloadTooLarge,
-            format!("request body exceeds the {max}-byte limit (limits.max-body-bytes)"),
-        )
-    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
-        return Err(too_large());
+        return Err(body_too_large(max));
     }
-    let secs = limits.body_read_timeout_seconds;
-    let collect = Limited::new(req.into_body(), max).collect();
+    let body = match req.into_body() {
+        ReqBody::Full(b) if b.len() > max => return Err(body_too_large(max)),
+        ReqBody::Full(b) => return Ok(b),
+        ReqBody::Hyper(body) => body,
+    };
+    let collect = Limited::new(body, max).collect();
     match upstream::timeout(&w.rt, limits.body_read_timeout(), collect).await {
-        None => Err(Error::new(
-            Kind::RequestTimeout,
-            format!("request body not received within {secs}s"),
-        )),
-        Some(Err(e)) if e.is::<LengthLimitError>() => Err(too_large()),
+        None => Err(body_timeout(limits.body_read_timeout_seconds)),
+        Some(Err(e)) if e.is::<LengthLimitError>() => Err(body_too_large(max)),
         Some(Err(e)) => Err(Error::new(
             Kind::InvalidRequest,
             format!("could not read the request body: {e}"),
         )),
         Some(Ok(c)) => Ok(c.to_bytes()),
     }
+}
+
+/// The error for a request body over `limits.max-body-bytes`.
+pub(crate) fn body_too_large(max: usize) -> Error {
+    Error::new(
+        Kind::PayloadTooLarge,
+        format!("request body exceeds the {max}-byte limit (limits.max-body-bytes)"),
+    )
+}
+
+/// The error for a request body that did not arrive within `limits.body-read-timeout-seconds`.
+pub(crate) fn body_timeout(secs: u64) -> Error {
+    Error::new(
+        Kind::RequestTimeout,
+        format!("request body not received within {secs}s"),
+    )
+}
+
+/// The answer to a request refused before dispatch (its body too large or too slow), in the
+/// API error shape of its path, with CORS headers, and logged like any other request.
+pub(crate) fn refuse(method: &http::Method, path: &str, e: &Error) -> Response<Body> {
+    let fmt = match route::endpoint(method, path) {
+        Ok(ep) => route::format_of(ep, path),
+        Err(_) => Format::for_path(path),
+    };
+    let mut log = RequestLog::new(method.clone(), path);
+    log.error = Some(e.label());
+    let mut resp = error_response(fmt, e);
+    log.status = resp.status().as_u16();
+    add_cors(resp.headers_mut());
+    resp
 }
 
 /// The proxy for a request to `entry` with key `key` (REFERENCE §9.2): the key's own

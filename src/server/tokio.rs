@@ -223,7 +223,7 @@ async fn accept_loop(
                 let slot = turn % (peers.len() + 1);
                 match slot.checked_sub(1).and_then(|i| peers.get(i)) {
                     None => {
-                        tokio::task::spawn_local(super::serve_conn(w.clone(), stream));
+                        tokio::task::spawn_local(super::serve_conn(w.clone(), Stream(stream)));
                     }
                     Some(peer) => match stream.into_std() {
                         Ok(s) => {
@@ -247,7 +247,7 @@ fn serve_std(w: &Rc<Worker<Tokio>>, s: std::net::TcpStream) {
         .and_then(|()| tokio::net::TcpStream::from_std(s));
     match stream {
         Ok(stream) => {
-            tokio::task::spawn_local(super::serve_conn(w.clone(), stream));
+            tokio::task::spawn_local(super::serve_conn(w.clone(), Stream(stream)));
         }
         Err(e) => tracing::debug!(error = %e, "cannot adopt a handed-over connection"),
     }
