@@ -349,7 +349,7 @@ pub(crate) async fn serve_conn<R: Runtime>(w: Rc<Worker<R>>, stream: R::Stream) 
 /// Serves a connection with hyper, behind the [`GuardedIo`] timeouts.
 async fn serve_hyper<R: Runtime, T>(w: Rc<Worker<R>>, state: Rc<ConnState>, io: T)
 where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
+    T: ::tokio::io::AsyncRead + ::tokio::io::AsyncWrite + Unpin + 'static,
 {
     let limits = w.shared.load().config.limits;
     let io = GuardedIo::new(
