@@ -341,19 +341,25 @@ pub(crate) async fn serve_conn<R: Runtime>(w: Rc<Worker<R>>, stream: R::Stream) 
         h1::End::Fallback(stream, buffered) => (stream, buffered),
     };
     match R::into_poll(stream) {
-        Ok(tcp) => serve_hyper(w, state, h1::Rewind::new(buffered, tcp)).await,
+        Ok(tcp) => serve_hyper(w, state, tcp, buffered).await,
         Err(e) => tracing::debug!(error = %e, "cannot hand a connection to hyper"),
     }
 }
 
-/// Serves a connection with hyper, behind the [`GuardedIo`] timeouts.
-async fn serve_hyper<R: Runtime, T>(w: Rc<Worker<R>>, state: Rc<ConnState>, io: T)
-where
+/// Serves a connection with hyper, behind the [`GuardedIo`] timeouts, starting with the bytes
+/// the fast lane had read (`replay`).
+async fn serve_hyper<R: Runtime, T>(
+    w: Rc<Worker<R>>,
+    state: Rc<ConnState>,
+    io: T,
+    replay: bytes::BytesMut,
+) where
     T: ::tokio::io::AsyncRead + ::tokio::io::AsyncWrite + Unpin + 'static,
 {
     let limits = w.shared.load().config.limits;
     let io = GuardedIo::new(
         io,
+        replay,
         state.clone(),
         w.rt.timer(),
         limits.head_read_timeout(),

@@ -317,19 +317,26 @@ async fn head_requests_are_answered() {
     assert!(text.ends_with("\r\n\r\n"), "no body: {text}");
 }
 
+/// Sends `request` (a head and part of its body), expects `status` with `connection: close`
+/// and then the close; returns the error body.
+async fn refused(gw: &Gateway, request: &[u8], status: u16) -> Value {
+    let mut c = Conn::open(gw.addr()).await;
+    c.send(request).await;
+    let r = c.response().await;
+    assert_eq!(r.status, status);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(c.closed().await);
+    r.json()
+}
+
 #[tokio::test]
 async fn an_oversized_body_gets_413_in_the_path_shape_and_a_close() {
     let mock = json_mock();
     let gw = gateway_for(&mock, "limits:\n  max-body-bytes: 1024\n");
-    let mut c = Conn::open(gw.addr()).await;
-    c.send(b"POST /v1/messages HTTP/1.1\r\nAuthorization: Bearer client-key\r\nContent-Length: 5000\r\n\r\n{\"model\":").await;
-    let r = c.response().await;
-    assert_eq!(r.status, 413);
-    assert_eq!(r.header("connection"), Some("close"));
-    let v = r.json();
+    let req = b"POST /v1/messages HTTP/1.1\r\nAuthorization: Bearer client-key\r\nContent-Length: 5000\r\n\r\n{\"model\":";
+    let v = refused(&gw, req, 413).await;
     assert_eq!(v["type"], "error", "Anthropic shape: {v}");
     assert_eq!(v["error"]["type"], "request_too_large");
-    assert!(c.closed().await);
     assert_eq!(mock.calls(), 0);
 }
 
@@ -337,14 +344,10 @@ async fn an_oversized_body_gets_413_in_the_path_shape_and_a_close() {
 async fn a_slow_body_gets_408_in_the_path_shape_and_a_close() {
     let mock = json_mock();
     let gw = gateway_for(&mock, "limits:\n  body-read-timeout-seconds: 1\n");
-    let mut c = Conn::open(gw.addr()).await;
-    c.send(b"POST /v1beta/models/gpt-4o:generateContent HTTP/1.1\r\nAuthorization: Bearer client-key\r\nContent-Length: 100\r\n\r\n{").await;
-    let r = c.response().await;
-    assert_eq!(r.status, 408);
-    assert_eq!(r.header("connection"), Some("close"));
-    let v = r.json();
+    let req = b"POST /v1beta/models/gpt-4o:generateContent HTTP/1.1\r\nAuthorization: Bearer client-key\r\nContent-Length: 100\r\n\r\n{";
+    let v = refused(&gw, req, 408).await;
     assert_eq!(v["error"]["code"], 408, "Gemini shape: {v}");
-    assert!(c.closed().await);
+    assert_eq!(v["error"]["status"], "DEADLINE_EXCEEDED");
     assert_eq!(mock.calls(), 0);
 }
 

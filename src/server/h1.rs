@@ -6,7 +6,7 @@
 //! `Expect`, no upgrade, at most one valid `Content-Length`, and a method other than `HEAD` or
 //! `CONNECT`. Anything else (HTTP/1.0, chunked request bodies, `Expect: 100-continue`, parse
 //! errors, oversized heads) hands the connection to hyper with the bytes already read
-//! ([`End::Fallback`], [`Rewind`]); hyper then serves it to the end.
+//! ([`End::Fallback`]); hyper then serves it to the end.
 //!
 //! Per connection there is one read buffer and one write buffer, both reused. Request heads
 //! and bodies are split off the read buffer without copying; pipelined bytes stay in it and
@@ -17,9 +17,8 @@
 use std::cell::Cell;
 use std::io::{self, Write as _};
 use std::ops::Range;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
@@ -29,7 +28,6 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use http_body::{Body as _, Frame};
 use http_body_util::BodyExt as _;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::body::Body;
 use super::conn::{ConnState, HEAD_TIMEOUT_RESPONSE};
@@ -515,70 +513,6 @@ pub(crate) async fn serve<R: Runtime>(
     }
 }
 
-/// A poll-based stream that first yields bytes already read from it (the fast lane's
-/// buffer when hyper takes a connection over).
-pub(crate) struct Rewind<T> {
-    pre: BytesMut,
-    inner: T,
-}
-
-impl<T> Rewind<T> {
-    /// Reads `pre` first, then `inner`.
-    pub(crate) fn new(pre: BytesMut, inner: T) -> Self {
-        Rewind { pre, inner }
-    }
-}
-
-impl<T: AsyncRead + Unpin> AsyncRead for Rewind<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.pre.is_empty() {
-            return Pin::new(&mut this.inner).poll_read(cx, buf);
-        }
-        let n = buf.remaining().min(this.pre.len());
-        buf.put_slice(&this.pre.split_to(n));
-        if this.pre.is_empty() {
-            // Hand the buffer's memory back: the connection may live long.
-            this.pre = BytesMut::new();
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl<T: AsyncWrite + Unpin> AsyncWrite for Rewind<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
@@ -808,21 +742,5 @@ mod tests {
         push_chunk(&mut out, Frame::data(Bytes::from(vec![b'a'; 26])));
         let want = format!("9\r\ndata: x\n\n\r\n1a\r\n{}\r\n", "a".repeat(26));
         assert_eq!(String::from_utf8(out).unwrap(), want);
-    }
-
-    #[test]
-    fn rewind_yields_buffered_bytes_first() {
-        use tokio::io::AsyncReadExt;
-        block_on(async {
-            let (mut a, b) = tokio::io::duplex(64);
-            let mut r = Rewind::new(BytesMut::from(&b"GET / HT"[..]), b);
-            tokio::io::AsyncWriteExt::write_all(&mut a, b"TP/1.1\r\n\r\n")
-                .await
-                .unwrap();
-            drop(a);
-            let mut all = Vec::new();
-            r.read_to_end(&mut all).await.unwrap();
-            assert_eq!(all, b"GET / HTTP/1.1\r\n\r\n");
-        });
     }
 }
