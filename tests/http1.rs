@@ -382,3 +382,41 @@ async fn a_streamed_response_is_chunked_frame_by_frame() {
     c.send(b"GET /healthz HTTP/1.1\r\n\r\n").await;
     assert_eq!(c.response().await.status, 200);
 }
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_quietly() {
+    let mock = json_mock();
+    let gw = gateway_for(&mock, "limits:\n  idle-timeout-seconds: 1\n");
+    let mut c = Conn::open(gw.addr()).await;
+    c.send(b"GET /healthz HTTP/1.1\r\n\r\n").await;
+    assert_eq!(c.response().await.status, 200);
+    assert!(c.closed().await, "closed without another byte");
+}
+
+#[tokio::test]
+async fn shutdown_finishes_the_request_in_flight_then_closes() {
+    let mock = MockUpstream::start(|_| {
+        Reply::Delay(
+            Duration::from_millis(300),
+            Box::new(Reply::Json {
+                status: 200,
+                body: COMPLETION.to_string(),
+                headers: vec![],
+            }),
+        )
+    });
+    let gw = gateway_for(&mock, "");
+    let mut idle = Conn::open(gw.addr()).await;
+    idle.send(b"GET /healthz HTTP/1.1\r\n\r\n").await;
+    assert_eq!(idle.response().await.status, 200);
+    let mut busy = Conn::open(gw.addr()).await;
+    busy.send(chat_request("").as_bytes()).await;
+    assert!(mock.wait_for(PATIENCE, |m| m.calls() == 1));
+    gw.handle().shutdown();
+    let r = busy.response().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["model"], "gpt-4o");
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(busy.closed().await);
+    assert!(idle.closed().await);
+}

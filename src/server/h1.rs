@@ -44,6 +44,8 @@ const READ_BUF: usize = 16 * 1024;
 const MIN_READ: usize = 4 * 1024;
 /// Initial write buffer.
 const WRITE_BUF: usize = 16 * 1024;
+/// Most room reserved for a request body before any of it arrives.
+const BODY_RESERVE: usize = 1 << 20;
 /// A write buffer grown past this (a large response) is not kept for the next one.
 const KEEP_WRITE_BUF: usize = 1 << 20;
 
@@ -333,9 +335,11 @@ impl<S: Io> Conn<S> {
         }
     }
 
-    /// Reads until `need` bytes are buffered; `false` if the stream ended first.
+    /// Reads until `need` bytes are buffered; `false` if the stream ended first. Room for a
+    /// large body is reserved as it arrives, not up front on the client's word.
     async fn read_body(&mut self, need: usize) -> bool {
-        self.rbuf.reserve(need.saturating_sub(self.rbuf.len()));
+        let missing = need.saturating_sub(self.rbuf.len());
+        self.rbuf.reserve(missing.min(BODY_RESERVE));
         while self.rbuf.len() < need {
             if !matches!(self.fill().await, Ok(n) if n > 0) {
                 return false;
