@@ -15,11 +15,12 @@
 //! Timers: one per phase (idle, head, body), never one per read.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::io::{self, Write as _};
 use std::ops::Range;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::{select, Either};
@@ -313,11 +314,15 @@ impl<S: Io> Conn<S> {
     }
 
     /// Between requests: waits for the next request's first bytes; `false` when the client
-    /// closed, the idle timeout passed, or shutdown began.
-    async fn await_request<R: Runtime>(&mut self, w: &Worker<R>, limits: &Limits) -> bool {
+    /// closed, `idle` passed, or `stop` (the connection's shutdown listener) completed.
+    async fn await_request<R: Runtime, F: Future<Output = ()>>(
+        &mut self,
+        rt: &R,
+        idle: Option<Duration>,
+        stop: Pin<&mut F>,
+    ) -> bool {
         let read = pin!(self.fill());
-        let stop = pin!(w.shutdown.wait());
-        let first = upstream::timeout(&w.rt, limits.idle_timeout(), select(read, stop));
+        let first = upstream::timeout(rt, idle, select(read, stop));
         matches!(first.await, Some(Either::Left((Ok(n), _))) if n > 0)
     }
 
@@ -482,9 +487,14 @@ pub(crate) async fn serve<R: Runtime>(
         wbuf: Vec::with_capacity(WRITE_BUF),
         fields: Vec::new(),
     };
+    // One shutdown listener for the connection's life, polled only between requests.
+    let mut stop = pin!(w.shutdown.wait());
     loop {
-        if c.rbuf.is_empty() && !c.await_request(w, &limits).await {
-            return End::Closed;
+        if c.rbuf.is_empty() {
+            let idle = limits.idle_timeout();
+            if !c.await_request(&w.rt, idle, stop.as_mut()).await {
+                return End::Closed;
+            }
         }
         let max_head = limits.max_header_bytes;
         let head = match parse_head(&c.rbuf, max_head, &mut c.fields) {
