@@ -171,6 +171,12 @@ impl Conn {
         resp
     }
 
+    /// `GET /healthz` on this connection answers 200.
+    async fn healthz(&mut self) {
+        self.send(b"GET /healthz HTTP/1.1\r\n\r\n").await;
+        assert_eq!(self.response().await.status, 200);
+    }
+
     /// Whether the server closes the connection with nothing more to say.
     async fn closed(&mut self) -> bool {
         !self.fill().await && self.buf.is_empty()
@@ -256,8 +262,7 @@ async fn a_chunked_request_body_is_read() {
     let gw = gateway_for(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     // A fast-lane request first: hyper takes over mid-connection.
-    c.send(b"GET /healthz HTTP/1.1\r\n\r\n").await;
-    assert_eq!(c.response().await.status, 200);
+    c.healthz().await;
     let (a, b) = CHAT.split_at(10);
     let req = format!(
         "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer client-key\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
@@ -269,8 +274,7 @@ async fn a_chunked_request_body_is_read() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(mock.requests()[0].json()["messages"][0]["content"], "hi");
     // hyper keeps the connection alive too.
-    c.send(b"GET /healthz HTTP/1.1\r\n\r\n").await;
-    assert_eq!(c.response().await.status, 200);
+    c.healthz().await;
 }
 
 #[tokio::test]
@@ -379,8 +383,7 @@ async fn a_streamed_response_is_chunked_frame_by_frame() {
     );
     assert!(frames[0].contains(r#""model":"gpt-4o""#), "{frames:?}");
     // The connection is reusable after a stream.
-    c.send(b"GET /healthz HTTP/1.1\r\n\r\n").await;
-    assert_eq!(c.response().await.status, 200);
+    c.healthz().await;
 }
 
 #[tokio::test]
@@ -388,8 +391,7 @@ async fn an_idle_keep_alive_connection_is_closed_quietly() {
     let mock = json_mock();
     let gw = gateway_for(&mock, "limits:\n  idle-timeout-seconds: 1\n");
     let mut c = Conn::open(gw.addr()).await;
-    c.send(b"GET /healthz HTTP/1.1\r\n\r\n").await;
-    assert_eq!(c.response().await.status, 200);
+    c.healthz().await;
     assert!(c.closed().await, "closed without another byte");
 }
 
@@ -407,8 +409,7 @@ async fn shutdown_finishes_the_request_in_flight_then_closes() {
     });
     let gw = gateway_for(&mock, "");
     let mut idle = Conn::open(gw.addr()).await;
-    idle.send(b"GET /healthz HTTP/1.1\r\n\r\n").await;
-    assert_eq!(idle.response().await.status, 200);
+    idle.healthz().await;
     let mut busy = Conn::open(gw.addr()).await;
     busy.send(chat_request("").as_bytes()).await;
     assert!(mock.wait_for(PATIENCE, |m| m.calls() == 1));
