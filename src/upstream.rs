@@ -11,6 +11,8 @@ pub mod stream;
 pub mod tls;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -193,9 +195,43 @@ impl UpstreamError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Target {
     https: bool,
-    host: String,
+    host: Rc<str>,
     port: u16,
     key: Rc<str>,
+}
+
+/// Direct targets already seen by one worker, by scheme and authority: most requests go to a
+/// handful of upstreams, and their host and pool key need not be rebuilt per request.
+#[derive(Default)]
+struct Targets {
+    http: HashMap<Box<str>, Target>,
+    https: HashMap<Box<str>, Target>,
+}
+
+impl Targets {
+    /// More distinct upstreams than this and the cache starts over (config changes can retire
+    /// upstreams; the cache must not grow without bound).
+    const MAX: usize = 256;
+
+    fn get(&mut self, uri: &http::Uri, proxy: Option<&Proxy>) -> Result<Target, UpstreamError> {
+        let (Some(authority), None) = (uri.authority(), proxy) else {
+            return Target::from_uri(uri, proxy);
+        };
+        let map = match uri.scheme_str() {
+            Some("https") => &mut self.https,
+            Some("http") => &mut self.http,
+            _ => return Target::from_uri(uri, proxy),
+        };
+        if let Some(t) = map.get(authority.as_str()) {
+            return Ok(t.clone());
+        }
+        let t = Target::from_uri(uri, proxy)?;
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        map.insert(authority.as_str().into(), t.clone());
+        Ok(t)
+    }
 }
 
 impl Target {
@@ -209,8 +245,7 @@ impl Target {
             .host()
             .ok_or_else(|| UpstreamError::BadUrl("missing host".into()))?
             .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
+            .trim_end_matches(']');
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
         let scheme = if https { "https" } else { "http" };
         let key: Rc<str> = match proxy {
@@ -220,7 +255,7 @@ impl Target {
         .into();
         Ok(Target {
             https,
-            host,
+            host: host.into(),
             port,
             key,
         })
@@ -268,6 +303,7 @@ pub struct Client<R: Runtime> {
     tls: tokio_rustls::TlsConnector,
     resolver: Resolver,
     settings: Settings,
+    targets: RefCell<Targets>,
 }
 
 impl<R: Runtime> Client<R> {
@@ -282,6 +318,7 @@ impl<R: Runtime> Client<R> {
             resolver: Resolver::new(),
             rt,
             settings,
+            targets: RefCell::default(),
         }
     }
 
@@ -293,7 +330,7 @@ impl<R: Runtime> Client<R> {
         req: http::Request<Bytes>,
         proxy: Option<&Proxy>,
     ) -> Result<Response, UpstreamError> {
-        let target = Target::from_uri(req.uri(), proxy)?;
+        let target = self.targets.borrow_mut().get(req.uri(), proxy)?;
         let (parts, body) = req.into_parts();
         let path = match parts.uri.path_and_query().map(|p| p.as_str()) {
             Some(p) if p.starts_with('/') => Cow::Borrowed(p),
@@ -330,7 +367,7 @@ impl<R: Runtime> Client<R> {
             let Some((result, out)) = timeout(&self.rt, self.settings.head_timeout, fut).await
             else {
                 return Err(UpstreamError::HeadTimeout {
-                    host: target.host,
+                    host: target.host.to_string(),
                     secs: self.settings.head_timeout.map_or(0, |d| d.as_secs()),
                 });
             };
@@ -347,7 +384,7 @@ impl<R: Runtime> Client<R> {
                 }
                 Err(f) => {
                     return Err(UpstreamError::Http {
-                        host: target.host,
+                        host: target.host.to_string(),
                         source: f.error,
                     })
                 }
@@ -377,7 +414,7 @@ impl<R: Runtime> Client<R> {
         match timeout(&self.rt, self.settings.connect_timeout, inner).await {
             Some(r) => r,
             None => Err(UpstreamError::ConnectTimeout {
-                host: target.host.clone(),
+                host: target.host.to_string(),
                 secs,
             }),
         }
@@ -390,11 +427,11 @@ impl<R: Runtime> Client<R> {
             .resolve(&target.host, target.port)
             .await
             .map_err(|source| UpstreamError::Resolve {
-                host: target.host.clone(),
+                host: target.host.to_string(),
                 source,
             })?;
         let connect_error = |source| UpstreamError::Connect {
-            host: target.host.clone(),
+            host: target.host.to_string(),
             source,
         };
         if target.https {
@@ -472,7 +509,7 @@ impl<R: Runtime> Client<R> {
                     .resolve(&target.host, target.port)
                     .await
                     .map_err(|source| UpstreamError::Resolve {
-                        host: target.host.clone(),
+                        host: target.host.to_string(),
                         source,
                     })?;
                 let mut last = HandshakeError::Closed;
@@ -510,14 +547,14 @@ impl<R: Runtime> Client<R> {
         if !target.https {
             return Ok(Conn::new(Transport::poll(stream)));
         }
-        let name = rustls_pki_types::ServerName::try_from(target.host.clone())
+        let name = rustls_pki_types::ServerName::try_from(target.host.to_string())
             .map_err(|e| UpstreamError::BadUrl(e.to_string()))?;
         let tls = self
             .tls
             .connect(name, stream)
             .await
             .map_err(|source| UpstreamError::Tls {
-                host: target.host.clone(),
+                host: target.host.to_string(),
                 source,
             })?;
         Ok(Conn::new(Transport::poll(tls)))
@@ -546,7 +583,7 @@ pub struct Response {
     /// Status and headers.
     pub head: http::response::Parts,
     body: Body,
-    host: String,
+    host: Rc<str>,
 }
 
 /// What is left of a response body.
@@ -565,7 +602,7 @@ impl Response {
         head: h1::Head,
         mut conn: Conn<S>,
         home: Home<Conn<S>>,
-        host: String,
+        host: Rc<str>,
     ) -> Response {
         let h1::Head {
             parts,
@@ -597,7 +634,7 @@ impl Response {
         match source {
             h1::Error::TooLarge(limit) => UpstreamError::BodyTooLarge { limit },
             source => UpstreamError::Http {
-                host: self.host.clone(),
+                host: self.host.to_string(),
                 source,
             },
         }
@@ -644,16 +681,35 @@ mod tests {
     #[test]
     fn targets_from_uris() {
         let t = Target::from_uri(&"https://api.example.com/v1/x".parse().unwrap(), None).unwrap();
-        assert_eq!(
-            (t.https, t.host.as_str(), t.port),
-            (true, "api.example.com", 443)
-        );
+        assert_eq!((t.https, &*t.host, t.port), (true, "api.example.com", 443));
         assert_eq!(&*t.key, "https://api.example.com:443");
         let t = Target::from_uri(&"http://[::1]:8080/".parse().unwrap(), None).unwrap();
-        assert_eq!((t.https, t.host.as_str(), t.port), (false, "::1", 8080));
+        assert_eq!((t.https, &*t.host, t.port), (false, "::1", 8080));
         assert_eq!(t.authority(), "[::1]:8080");
         assert!(Target::from_uri(&"ftp://x/".parse().unwrap(), None).is_err());
         assert!(Target::from_uri(&"/relative".parse().unwrap(), None).is_err());
+    }
+
+    #[test]
+    fn targets_are_cached_per_scheme_and_authority_for_direct_calls() {
+        let mut cache = Targets::default();
+        let a: http::Uri = "http://127.0.0.1:9/v1/chat".parse().unwrap();
+        let b: http::Uri = "https://127.0.0.1:9/v1/chat".parse().unwrap();
+        let first = cache.get(&a, None).unwrap();
+        assert_eq!(cache.get(&a, None).unwrap(), first);
+        assert!(Rc::ptr_eq(&cache.get(&a, None).unwrap().key, &first.key));
+        let tls = cache.get(&b, None).unwrap();
+        assert!(tls.https && !first.https);
+        assert_eq!((cache.http.len(), cache.https.len()), (1, 1));
+        // Proxied calls are keyed by their proxy too, so they bypass the cache.
+        let p = via("http://proxy-a:3128");
+        assert_ne!(cache.get(&a, Some(&p)).unwrap().key, first.key);
+        assert_eq!(cache.http.len(), 1);
+        for port in 0..Targets::MAX + 1 {
+            let uri: http::Uri = format!("http://h:{}/", port + 1).parse().unwrap();
+            cache.get(&uri, None).unwrap();
+        }
+        assert!(cache.http.len() <= Targets::MAX);
     }
 
     fn via(url: &str) -> Proxy {

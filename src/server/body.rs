@@ -86,8 +86,8 @@ impl Drop for RequestLog {
         let t = self.tokens.unwrap_or_default();
         tracing::info!(
             target: "cliproxy::request",
-            method = %self.method,
-            path = %self.path,
+            method = self.method.as_str(),
+            path = self.path.as_str(),
             model = self.model.as_deref().unwrap_or("-"),
             status = self.status,
             latency_ms = format_args!("{latency_ms:.1}"),

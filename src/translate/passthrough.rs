@@ -16,6 +16,7 @@ use memchr::memmem;
 use serde::Deserialize;
 
 use crate::error::{Error, Kind};
+use crate::protocol::json::scan::{self, Scanner};
 use crate::protocol::json::{self, Edit, JsonError};
 use crate::protocol::{sse, Format};
 use crate::usage::Tokens;
@@ -167,7 +168,7 @@ fn invalid_msg(m: &str) -> Error {
     Error::new(Kind::InvalidRequest, m)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug)]
 struct WireUsage {
     #[serde(default)]
     prompt_tokens: u64,
@@ -181,22 +182,81 @@ struct WireUsage {
     completion_tokens_details: Option<CompletionDetails>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug)]
 struct PromptDetails {
     #[serde(default)]
     cached_tokens: Option<u64>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug)]
 struct CompletionDetails {
     #[serde(default)]
     reasoning_tokens: Option<u64>,
 }
 
+/// The strict scanner's reading of a `usage` object (see [`scan`]); `None` hands it to serde.
+fn fast_usage(raw: &str, u: &mut WireUsage) -> Option<()> {
+    let count = |s: &mut Scanner<'_>| s.opt_u64()?;
+    let mut seen = 0;
+    let mut s = Scanner::new(raw);
+    s.object(|s, key| match key {
+        "prompt_tokens" => {
+            scan::once(&mut seen, 0)?;
+            u.prompt_tokens = count(s)?;
+            Some(())
+        }
+        "completion_tokens" => {
+            scan::once(&mut seen, 1)?;
+            u.completion_tokens = count(s)?;
+            Some(())
+        }
+        "total_tokens" => {
+            scan::once(&mut seen, 2)?;
+            u.total_tokens = count(s)?;
+            Some(())
+        }
+        "prompt_tokens_details" => {
+            scan::once(&mut seen, 3)?;
+            u.prompt_tokens_details =
+                detail(s, "cached_tokens")?.map(|n| PromptDetails { cached_tokens: n });
+            Some(())
+        }
+        "completion_tokens_details" => {
+            scan::once(&mut seen, 4)?;
+            u.completion_tokens_details =
+                detail(s, "reasoning_tokens")?.map(|n| CompletionDetails {
+                    reasoning_tokens: n,
+                });
+            Some(())
+        }
+        _ => s.skip(),
+    })?;
+    s.end()
+}
+
+/// A `*_tokens_details` object (`None` for `null`) and its one counter that matters.
+fn detail(s: &mut Scanner<'_>, name: &str) -> Option<Option<Option<u64>>> {
+    if s.null()? {
+        return Some(None);
+    }
+    let (mut value, mut seen) = (None, 0);
+    s.object(|s, key| {
+        if key == name {
+            scan::once(&mut seen, 0)?;
+            value = s.opt_u64()?;
+            Some(())
+        } else {
+            s.skip()
+        }
+    })?;
+    Some(Some(value))
+}
+
 /// Reads an OpenAI `usage` object; `None` when it is absent, `null` or malformed.
 fn read_usage(raw: Option<&str>) -> Option<Tokens> {
     let raw = raw.filter(|r| *r != "null")?;
-    let u: WireUsage = serde_json::from_str(raw).ok()?;
+    let mut u = WireUsage::default();
+    scan::read_or_serde(raw, &mut u, fast_usage).ok()?;
     let total = if u.total_tokens > 0 {
         u.total_tokens
     } else {
@@ -407,6 +467,47 @@ mod tests {
 
     fn s(b: &[u8]) -> &str {
         std::str::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn usage_fast_path_reads_like_serde() {
+        let taken = [
+            r#"{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}"#,
+            r#"{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21,"prompt_tokens_details":{"cached_tokens":4,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":3,"accepted_prediction_tokens":0}}"#,
+            r#"{"prompt_tokens_details":null,"completion_tokens_details":{}}"#,
+            r#"{"prompt_tokens_details":{"cached_tokens":null}}"#,
+            "{}",
+        ];
+        for raw in taken {
+            assert!(
+                scan::fast_path_agrees::<WireUsage>(raw, fast_usage),
+                "{raw}"
+            );
+        }
+        for raw in [
+            r#"{"prompt_tokens":null}"#,
+            r#"{"prompt_tokens":1,"prompt_tokens":2}"#,
+            r#"{"prompt_tokens":1.5}"#,
+            r#"{"cost":0.25}"#,
+        ] {
+            assert!(
+                !scan::fast_path_agrees::<WireUsage>(raw, fast_usage),
+                "{raw}"
+            );
+        }
+        let t = read_usage(Some(taken[1])).unwrap();
+        assert_eq!(
+            (t.input, t.output, t.cached, t.reasoning, t.total),
+            (9, 12, 4, 3, 21)
+        );
+        // What the scanner hands back, serde still reads (a fractional extra) or refuses.
+        assert_eq!(
+            read_usage(Some(r#"{"prompt_tokens":2,"cost":0.25}"#))
+                .unwrap()
+                .input,
+            2
+        );
+        assert!(read_usage(Some(r#"{"prompt_tokens":null}"#)).is_none());
     }
 
     #[test]
