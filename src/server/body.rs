@@ -82,7 +82,9 @@ impl Drop for RequestLog {
         if self.handed_off {
             return;
         }
-        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        // Tenths of a millisecond, rounded, written as `ms.t` by integer formatting (a float's
+        // `{:.1}` costs several times more on every request).
+        let tenths = (self.started.elapsed().as_micros() + 50) / 100;
         let t = self.tokens.unwrap_or_default();
         tracing::info!(
             target: "cliproxy::request",
@@ -90,7 +92,7 @@ impl Drop for RequestLog {
             path = self.path.as_str(),
             model = self.model.as_deref().unwrap_or("-"),
             status = self.status,
-            latency_ms = format_args!("{latency_ms:.1}"),
+            latency_ms = format_args!("{}.{}", tenths / 10, tenths % 10),
             upstream = self.upstream.as_deref().unwrap_or("-"),
             input_tokens = t.input,
             output_tokens = t.output,
