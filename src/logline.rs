@@ -73,7 +73,14 @@ fn write_timestamp(out: &mut impl fmt::Write, secs: u64, micros: u32) -> fmt::Re
         }
         out.write_str(&cached.1)
     })?;
-    write!(out, ".{micros:06}Z")
+    // `.` and six digits, zero-padded, then `Z`.
+    let mut frac = *b".000000Z";
+    let mut n = micros % 1_000_000;
+    for slot in frac.iter_mut().skip(1).take(6).rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.write_str(std::str::from_utf8(&frac).map_err(|_| fmt::Error)?)
 }
 
 /// Writes `message` bare and every other field as ` key=value`.
@@ -119,14 +126,18 @@ impl Visit for Fields<'_, '_> {
         if self.result.is_err() {
             return;
         }
-        self.result = self.key(field).and_then(|()| write!(self.out, "{value}"));
+        self.result = self
+            .key(field)
+            .and_then(|()| self.out.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         if self.result.is_err() {
             return;
         }
-        self.result = self.key(field).and_then(|()| write!(self.out, "{value}"));
+        self.result = self
+            .key(field)
+            .and_then(|()| self.out.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {

@@ -9,6 +9,7 @@ pub mod openai_compat;
 pub mod vertex;
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
@@ -21,7 +22,7 @@ fn json_post(
     url: &str,
     body: Bytes,
     stream: bool,
-    who: &str,
+    who: &dyn fmt::Display,
 ) -> Result<http::Request<Bytes>, Error> {
     let mut req = http::Request::post(url)
         .body(body)
@@ -47,7 +48,7 @@ fn authed_post(
     stream: bool,
     auth: (HeaderName, &str),
     headers: &BTreeMap<String, String>,
-    who: &str,
+    who: &dyn fmt::Display,
 ) -> Result<http::Request<Bytes>, Error> {
     let mut req = json_post(url, body, stream, who)?;
     let h = req.headers_mut();
@@ -57,7 +58,7 @@ fn authed_post(
 }
 
 /// A header value carrying a credential: marked sensitive so it is never printed.
-fn secret_header(value: &str, who: &str) -> Result<HeaderValue, Error> {
+fn secret_header(value: &str, who: &dyn fmt::Display) -> Result<HeaderValue, Error> {
     let mut v = HeaderValue::try_from(value)
         .map_err(|_| bad_entry(who, "api-key contains characters not allowed in a header"))?;
     v.set_sensitive(true);
@@ -68,7 +69,7 @@ fn secret_header(value: &str, who: &str) -> Result<HeaderValue, Error> {
 fn apply_headers(
     h: &mut HeaderMap,
     extra: &BTreeMap<String, String>,
-    who: &str,
+    who: &dyn fmt::Display,
 ) -> Result<(), Error> {
     for (name, value) in extra {
         let (Ok(n), Ok(v)) = (
@@ -92,6 +93,6 @@ fn base<'a>(configured: &'a str, default: &'a str) -> &'a str {
     }
 }
 
-fn bad_entry(who: &str, what: &str) -> Error {
+fn bad_entry(who: &dyn fmt::Display, what: &str) -> Error {
     Error::new(Kind::Internal, format!("{who}: {what}"))
 }

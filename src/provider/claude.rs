@@ -35,7 +35,7 @@ pub fn build_request(
     action: Action,
     client_beta: Option<&str>,
 ) -> Result<http::Request<Bytes>, Error> {
-    let who = "claude-api-key entry";
+    let who: &dyn std::fmt::Display = &"claude-api-key entry";
     let base = super::base(&entry.base_url, DEFAULT_BASE);
     let (path, stream) = match action {
         Action::Messages { stream } => ("/v1/messages?beta=true", stream),

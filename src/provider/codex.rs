@@ -21,7 +21,7 @@ pub fn build_request(
     body: Bytes,
     client_user_agent: Option<&str>,
 ) -> Result<http::Request<Bytes>, Error> {
-    let who = "codex-api-key entry";
+    let who: &dyn std::fmt::Display = &"codex-api-key entry";
     let base = super::base(&entry.base_url, DEFAULT_BASE);
     let mut req = super::json_post(&format!("{base}/responses"), body, true, who)?;
     let h = req.headers_mut();

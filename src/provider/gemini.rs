@@ -44,7 +44,7 @@ pub fn build_request(
     body: Bytes,
     action: Action,
 ) -> Result<http::Request<Bytes>, Error> {
-    let who = "gemini-api-key entry";
+    let who: &dyn std::fmt::Display = &"gemini-api-key entry";
     if model.is_empty()
         || model.contains(['/', '?', '#', ' ']) && !model.starts_with("tunedModels/")
     {

@@ -22,7 +22,7 @@ pub fn build_request(
     body: Bytes,
     stream: bool,
 ) -> Result<http::Request<Bytes>, Error> {
-    let who = format!("openai-compatibility entry `{}`", entry.name);
+    let who = Named(&entry.name);
     let url = format!("{}/chat/completions", entry.base_url.trim_end_matches('/'));
     let mut req = super::json_post(&url, body, stream, &who)?;
     let h = req.headers_mut();
@@ -35,6 +35,15 @@ pub fn build_request(
     }
     super::apply_headers(h, &entry.headers, &who)?;
     Ok(req)
+}
+
+/// Names the entry in an error message; formatted only when an error needs it.
+struct Named<'a>(&'a str);
+
+impl std::fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "openai-compatibility entry `{}`", self.0)
+    }
 }
 
 /// What a non-2xx answer from an OpenAI-compatible upstream means for routing. These are API

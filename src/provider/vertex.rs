@@ -99,7 +99,7 @@ pub fn build_api_key_request(
         stream,
         key,
         &entry.headers,
-        "vertex-api-key entry",
+        &"vertex-api-key entry",
     )
 }
 
@@ -122,7 +122,7 @@ pub fn build_account_request(
         stream,
         auth,
         account.headers,
-        "vertex credential",
+        &"vertex credential",
     )
 }
 
