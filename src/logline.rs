@@ -91,10 +91,10 @@ struct Fields<'a, 'w> {
 
 impl Fields<'_, '_> {
     fn key(&mut self, field: &Field) -> fmt::Result {
-        self.out.write_char(' ')?;
+        self.out.write_str(" ")?;
         if field.name() != "message" {
             self.out.write_str(field.name())?;
-            self.out.write_char('=')?;
+            self.out.write_str("=")?;
         }
         Ok(())
     }

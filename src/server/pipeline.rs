@@ -193,8 +193,8 @@ struct Ask<'a> {
     wants_usage: bool,
     body: &'a Bytes,
     chat: Option<passthrough::ChatRequest<'a>>,
-    beta: Option<String>,
-    user_agent: Option<String>,
+    beta: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
     /// The model name routing uses: `model` without a thinking suffix.
     route_model: String,
     /// Reasoning from a `model(…)` suffix; it overrides the body, so such requests always
@@ -237,13 +237,10 @@ async fn generate<R: Runtime>(
     client: ClientApi,
     count: bool,
 ) -> Result<Response<Body>, Error> {
-    let path = req.uri().path().to_owned();
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    // Shared, not copied: the URI and header values point into the request head's bytes.
+    let uri = req.uri().clone();
+    let path = uri.path();
+    let header = |name: &str| req.headers().get(name).cloned();
     let beta = header("anthropic-beta");
     let user_agent = header("user-agent");
     let gemini_stream = path.ends_with(":streamGenerateContent");
@@ -264,7 +261,7 @@ async fn generate<R: Runtime>(
     };
     match client {
         ClientApi::Gemini { .. } => {
-            let Some((model, _)) = route::gemini_path(&path) else {
+            let Some((model, _)) = route::gemini_path(path) else {
                 return Err(Error::new(Kind::InvalidRequest, "no model in the URL"));
             };
             ask.model = model.to_owned();
@@ -678,7 +675,7 @@ fn upstream_request(
             slot.provider.format(),
             upstream_model,
             ask.stream,
-            ask.beta.as_deref(),
+            ask.beta.as_ref().and_then(|v| v.to_str().ok()),
         )?),
     };
     let original: &[u8] = if lane == Lane::Translated {
@@ -727,7 +724,7 @@ fn upstream_request(
                 }
             };
             let beta = if ask.client == ClientApi::Messages {
-                ask.beta.as_deref()
+                ask.beta.as_ref().and_then(|v| v.to_str().ok())
             } else {
                 None
             };
@@ -777,7 +774,11 @@ fn upstream_request(
         Provider::Codex => {
             let entry = cfg.codex_api_key.get(slot.entry).ok_or_else(missing)?;
             Ok((
-                provider::codex::build_request(entry, body, ask.user_agent.as_deref())?,
+                provider::codex::build_request(
+                    entry,
+                    body,
+                    ask.user_agent.as_ref().and_then(|v| v.to_str().ok()),
+                )?,
                 choose(&entry.proxy_url, &slot.label)?,
             ))
         }
