@@ -395,6 +395,22 @@ async fn an_idle_keep_alive_connection_is_closed_quietly() {
     assert!(c.closed().await, "closed without another byte");
 }
 
+/// The idle timer is kept per connection: when it comes due after newer activity, the
+/// connection stays open and the time left is counted from the last request.
+#[tokio::test]
+async fn the_idle_timeout_counts_from_the_last_request() {
+    let mock = json_mock();
+    let gw = gateway_for(&mock, "limits:\n  idle-timeout-seconds: 2\n");
+    let mut c = Conn::open(gw.addr()).await;
+    c.healthz().await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    c.healthz().await;
+    // Past the first request's deadline, well within the second's.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    c.healthz().await;
+    assert!(c.closed().await, "closed once idle for the whole timeout");
+}
+
 #[tokio::test]
 async fn shutdown_finishes_the_request_in_flight_then_closes() {
     let mock = MockUpstream::start(|_| {
