@@ -125,7 +125,7 @@ fn parse_head(buf: &[u8], max_head: usize, fields: &mut Vec<Field>) -> Parsed {
             return Parsed::Fallback;
         }
         if name.eq_ignore_ascii_case(b"content-length") {
-            match (body_len, content_length(value)) {
+            match (body_len, upstream::h1::parse_length(value.trim_ascii())) {
                 (None, Some(n)) => body_len = Some(n),
                 _ => return Parsed::Fallback,
             }
@@ -166,15 +166,6 @@ fn span(base: &[u8], part: &[u8]) -> Range<usize> {
 /// The part of `head` at `r`, sharing its storage (`None` if out of range).
 fn share(head: &Bytes, r: Range<usize>) -> Option<Bytes> {
     head.get(r).map(|s| head.slice_ref(s))
-}
-
-/// A `Content-Length` value: decimal digits only.
-fn content_length(v: &[u8]) -> Option<u64> {
-    let v = v.trim_ascii();
-    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(v).ok()?.parse().ok()
 }
 
 /// How a response body is framed.

@@ -388,8 +388,9 @@ impl Framing {
     }
 }
 
-/// A content-length value: ASCII digits only (no sign), fitting in a u64.
-fn parse_length(s: &[u8]) -> Option<u64> {
+/// A content-length value: ASCII digits only (no sign), fitting in a u64. The client side
+/// (`server::h1`) reads requests' lengths with it too.
+pub(crate) fn parse_length(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
