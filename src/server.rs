@@ -31,6 +31,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::config::IoDriver;
 use crate::snapshot::Shared;
+use crate::upstream::proxy::handshake::Prefixed;
 use crate::upstream::{self, Runtime};
 use conn::{ConnState, GuardedIo};
 use pipeline::Worker;
@@ -358,8 +359,7 @@ async fn serve_hyper<R: Runtime, T>(
 {
     let limits = w.shared.load().config.limits;
     let io = GuardedIo::new(
-        io,
-        replay,
+        Prefixed::new(replay.freeze(), io),
         state.clone(),
         w.rt.timer(),
         limits.head_read_timeout(),

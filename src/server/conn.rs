@@ -1,8 +1,10 @@
 //! Per-connection guard between the socket and hyper: a slow request head gets a real
 //! `408 Request Timeout` (hyper would only drop the connection), an idle keep-alive
 //! connection is closed after `limits.idle-timeout-seconds`, and the count of requests in
-//! flight tells the two phases apart. It first replays the bytes the HTTP/1.1 fast lane had
-//! already read when it handed the connection over. Runtime-free: it uses hyper's `Timer`.
+//! flight tells the two phases apart. The bytes the HTTP/1.1 fast lane had already read when it
+//! handed the connection over come first, through
+//! [`Prefixed`](crate::upstream::proxy::handshake::Prefixed). Runtime-free: it uses hyper's
+//! `Timer`.
 
 use std::cell::Cell;
 use std::io;
@@ -11,7 +13,6 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::BytesMut;
 use hyper::rt::{Sleep, Timer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -58,8 +59,6 @@ pub(crate) const HEAD_TIMEOUT_RESPONSE: &[u8] = b"HTTP/1.1 408 Request Timeout\r
 /// Wraps a connection's socket; see the module docs.
 pub struct GuardedIo<T, Tm> {
     inner: T,
-    /// Bytes already read from `inner`, returned before it is read again.
-    replay: BytesMut,
     state: Rc<ConnState>,
     timer: Tm,
     head_timeout: Option<Duration>,
@@ -69,11 +68,11 @@ pub struct GuardedIo<T, Tm> {
 }
 
 impl<T, Tm: Timer> GuardedIo<T, Tm> {
-    /// Guards `inner`, whose reads start with `replay`; `state` is shared with the
+    /// Guards `inner`; to replay bytes already read, wrap it in
+    /// [`Prefixed`](crate::upstream::proxy::handshake::Prefixed). `state` is shared with the
     /// connection's request handlers.
     pub fn new(
         inner: T,
-        replay: BytesMut,
         state: Rc<ConnState>,
         timer: Tm,
         head_timeout: Option<Duration>,
@@ -81,7 +80,6 @@ impl<T, Tm: Timer> GuardedIo<T, Tm> {
     ) -> Self {
         GuardedIo {
             inner,
-            replay,
             state,
             timer,
             head_timeout,
@@ -103,22 +101,6 @@ impl<T, Tm: Timer> GuardedIo<T, Tm> {
     }
 }
 
-impl<T: AsyncRead + Unpin, Tm> GuardedIo<T, Tm> {
-    /// Reads the replayed bytes first, then `inner`.
-    fn poll_inner(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        if self.replay.is_empty() {
-            return Pin::new(&mut self.inner).poll_read(cx, buf);
-        }
-        let n = buf.remaining().min(self.replay.len());
-        buf.put_slice(&self.replay.split_to(n));
-        if self.replay.is_empty() {
-            // Hand the memory back: the connection may live long.
-            self.replay = BytesMut::new();
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
 impl<T: AsyncRead + AsyncWrite + Unpin, Tm: Timer + Unpin> AsyncRead for GuardedIo<T, Tm> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -130,13 +112,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin, Tm: Timer + Unpin> AsyncRead for Guarded
             // Requests are being served: reads here are pipelined bytes or EOF detection.
             this.phase = Phase::Busy;
             this.deadline = None;
-            return this.poll_inner(cx, buf);
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
         }
         if this.phase == Phase::Busy {
             this.arm(Phase::Idle);
         }
         let before = buf.filled().len();
-        match this.poll_inner(cx, buf) {
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if buf.filled().len() > before && this.phase == Phase::Idle {
                     this.arm(Phase::Head);
@@ -203,6 +185,8 @@ impl<T: AsyncWrite + Unpin, Tm: Unpin> AsyncWrite for GuardedIo<T, Tm> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::upstream::proxy::handshake::Prefixed;
+    use bytes::Bytes;
 
     #[test]
     fn canned_timeout_response_is_well_formed() {
@@ -230,8 +214,8 @@ mod tests {
             let (mut a, b) = tokio::io::duplex(64);
             let state = Rc::new(ConnState::default());
             let timer = hyper_util::rt::TokioTimer::new();
-            let replay = BytesMut::from(&b"GET / HT"[..]);
-            let mut io = GuardedIo::new(b, replay, state, timer, None, None);
+            let replayed = Prefixed::new(Bytes::from_static(b"GET / HT"), b);
+            let mut io = GuardedIo::new(replayed, state, timer, None, None);
             let mut first = [0u8; 3];
             io.read_exact(&mut first).await.unwrap();
             assert_eq!(&first, b"GET");

@@ -122,6 +122,11 @@ pub struct Prefixed<S> {
 }
 
 impl<S> Prefixed<S> {
+    /// `inner`, whose reads start with `early` (bytes already read from it).
+    pub fn new(early: Bytes, inner: S) -> Self {
+        Prefixed { early, inner }
+    }
+
     /// The bytes still to be replayed before reading from the stream.
     pub fn early(&self) -> &[u8] {
         &self.early
@@ -140,6 +145,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
         }
         let n = this.early.len().min(buf.remaining());
         buf.put_slice(&this.early.split_to(n));
+        if this.early.is_empty() {
+            // Let go of the buffer they came in: the connection may live long.
+            this.early = Bytes::new();
+        }
         Poll::Ready(Ok(()))
     }
 }
@@ -243,10 +252,7 @@ where
     };
     let head = buf.split_to(end);
     check_connect_status(&head)?;
-    Ok(Prefixed {
-        early: buf.freeze(),
-        inner: stream,
-    })
+    Ok(Prefixed::new(buf.freeze(), stream))
 }
 
 /// Checks the status line of a `CONNECT` response head: `HTTP/1.x 2xx` passes.
