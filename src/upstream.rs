@@ -13,13 +13,15 @@ pub mod tls;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::task::{Context, Poll};
-use std::time::Duration;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use hyper::rt::Timer as _;
 
 use bytes::Bytes;
 use futures_util::future::{select, Either};
@@ -73,6 +75,57 @@ pub async fn timeout<R: Runtime, F: Future>(
     match select(fut, sleep).await {
         Either::Left((v, _)) => Some(v),
         Either::Right(_) => None,
+    }
+}
+
+/// A timer kept across a connection's waits (a client connection's idle time between
+/// requests). Arming a timer per wait cost about 1.5 % of a passthrough request; this one is
+/// re-armed only when it comes due while the current wait still has time left, when the
+/// current wait needs an earlier deadline, or when another task waits (monoio's timer keeps
+/// waking the task that first polled it).
+#[derive(Default)]
+pub struct Deadline(Option<Armed>);
+
+struct Armed {
+    timer: Pin<Box<dyn hyper::rt::Sleep>>,
+    due: Instant,
+    task: Waker,
+}
+
+impl Deadline {
+    /// Runs `fut` for at most `d` from now; `None` when the time ran out first.
+    pub async fn within<R: Runtime, F: Future>(
+        &mut self,
+        rt: &R,
+        d: Duration,
+        fut: F,
+    ) -> Option<F::Output> {
+        let due = Instant::now() + d;
+        let task = poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+        let mut fut = pin!(fut);
+        loop {
+            let armed = match &mut self.0 {
+                Some(a) if a.due <= due && a.task.will_wake(&task) => a,
+                slot => slot.insert(Armed {
+                    timer: rt
+                        .timer()
+                        .sleep(due.saturating_duration_since(Instant::now())),
+                    due,
+                    task: task.clone(),
+                }),
+            };
+            match select(fut.as_mut(), armed.timer.as_mut()).await {
+                Either::Left((v, _)) => return Some(v),
+                Either::Right(((), _)) => {
+                    // Spent either way; if it was armed for an earlier wait, the next turn
+                    // arms one for this wait's deadline.
+                    self.0 = None;
+                    if Instant::now() >= due {
+                        return None;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -581,7 +634,7 @@ async fn first_accepting<T, F: Future<Output = io::Result<T>>>(
 /// is how a client disconnect propagates upstream.
 pub struct Response {
     /// Status and headers.
-    pub head: http::response::Parts,
+    pub head: h1::ResponseHead,
     body: Body,
     host: Rc<str>,
 }
@@ -605,7 +658,7 @@ impl Response {
         host: Rc<str>,
     ) -> Response {
         let h1::Head {
-            parts,
+            head,
             mut framing,
             keep_alive,
         } = head;
@@ -618,11 +671,7 @@ impl Response {
             }
             None => Body::Reading(Box::new(BodyReader::new(conn, framing, keep_alive, home))),
         };
-        Response {
-            head: parts,
-            body,
-            host,
-        }
+        Response { head, body, host }
     }
 
     /// The upstream host, for logs and error messages.

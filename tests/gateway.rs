@@ -553,6 +553,39 @@ async fn upstream_that_never_answers_is_504() {
         .contains("no response"));
 }
 
+/// The response-head timeout counts from each request's own start, also on a pooled
+/// connection whose first request began long enough ago for the allowance to have run out.
+#[tokio::test]
+async fn head_timeout_counts_from_each_request_on_a_pooled_connection() {
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let mock = MockUpstream::start(move |_| {
+        let reply = Reply::json(200, serde_json::from_str(COMPLETION).unwrap());
+        match seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => reply,
+            _ => Reply::Delay(Duration::from_millis(1200), Box::new(reply)),
+        }
+    });
+    let gw = gateway_for(
+        &mock,
+        "workers: 1\nupstream:\n  response-header-timeout-seconds: 2\n",
+    );
+    let send = || {
+        client::send(
+            gw.addr(),
+            "POST",
+            "/v1/chat/completions",
+            &[AUTH, JSON_CT],
+            chat_body(false),
+        )
+    };
+    assert_eq!(send().await.unwrap().status, 200);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Answered 2.4 s after the first request began, 1.2 s after its own start.
+    let r = send().await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(mock.requests().len(), 2);
+}
+
 #[tokio::test]
 async fn upstream_dropping_mid_stream_ends_with_an_in_band_error() {
     let frames: Vec<String> = stream_frames().into_iter().take(2).collect();

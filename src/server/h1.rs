@@ -17,10 +17,11 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::io::{self, Write as _};
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::{select, Either};
@@ -29,14 +30,13 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use http_body::{Body as _, Frame};
 use http_body_util::BodyExt as _;
-use hyper::rt::{Sleep, Timer as _};
 
 use super::body::Body;
 use super::conn::{ConnState, HEAD_TIMEOUT_RESPONSE};
 use super::pipeline::{self, ReqBody, Worker};
 use crate::config::Limits;
 use crate::upstream::stream::{reserve_read, Io};
-use crate::upstream::{self, Runtime};
+use crate::upstream::{self, Deadline, Runtime};
 
 /// Most headers a fast-lane request may carry; more go to hyper.
 pub const MAX_HEADERS: usize = 64;
@@ -95,9 +95,9 @@ type Field = (HeaderName, Range<usize>);
 /// Classifies the head at the start of `buf`; for a fast-lane head, `fields` receives its
 /// headers.
 fn parse_head(buf: &[u8], max_head: usize, fields: &mut Vec<Field>) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    let len = match req.parse(buf) {
+    let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, &mut headers) {
         Ok(httparse::Status::Complete(n)) if n <= max_head => n,
         Ok(httparse::Status::Partial) if buf.len() < max_head => return Parsed::Partial,
         _ => return Parsed::Fallback,
@@ -308,36 +308,21 @@ impl<S: Io> Conn<S> {
     /// Between requests: waits for the next request's first bytes; `false` when the client
     /// closed, `idle` passed, or `stop` (the connection's shutdown listener) completed.
     ///
-    /// `timer` is the connection's idle timer, kept across requests: arming a timer per wait
-    /// cost about 1.5 % of a passthrough request. It may fire before this wait's deadline (it
-    /// was armed during an earlier wait); it is then re-armed for the time left.
+    /// `timer` is the connection's idle timer, kept across requests.
     async fn await_request<R: Runtime, F: Future<Output = ()>>(
         &mut self,
         rt: &R,
         idle: Option<Duration>,
-        timer: &mut Option<Pin<Box<dyn Sleep>>>,
+        timer: &mut Deadline,
         stop: Pin<&mut F>,
     ) -> bool {
-        let since = Instant::now();
         let read = pin!(self.fill());
-        let mut waiting = select(read, stop);
+        let waiting = select(read, stop);
         let got =
             |r: Either<(io::Result<usize>, _), _>| matches!(r, Either::Left((Ok(n), _)) if n > 0);
-        let Some(idle) = idle else {
-            return got(waiting.await);
-        };
-        loop {
-            let t = timer.get_or_insert_with(|| rt.timer().sleep(idle));
-            match select(&mut waiting, t.as_mut()).await {
-                Either::Left((r, _)) => return got(r),
-                Either::Right(((), _)) => {
-                    let left = idle.saturating_sub(since.elapsed());
-                    if left.is_zero() {
-                        return false;
-                    }
-                    *timer = Some(rt.timer().sleep(left));
-                }
-            }
+        match idle {
+            None => got(waiting.await),
+            Some(idle) => timer.within(rt, idle, waiting).await.is_some_and(got),
         }
     }
 
@@ -504,7 +489,7 @@ pub(crate) async fn serve<R: Runtime>(
     };
     // One shutdown listener for the connection's life, polled only between requests.
     let mut stop = pin!(w.shutdown.wait());
-    let mut idle_timer = None;
+    let mut idle_timer = Deadline::default();
     loop {
         if c.rbuf.is_empty() {
             let idle = limits.idle_timeout();

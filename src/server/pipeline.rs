@@ -421,7 +421,7 @@ async fn generate<R: Runtime>(
 
         if !resp.head.status.is_success() {
             let status = resp.head.status;
-            let headers = std::mem::take(&mut resp.head.headers);
+            let headers = resp.head.headers();
             let body = match resp.collect(limit).await {
                 Ok(b) => b,
                 Err(e) => {
@@ -475,7 +475,8 @@ async fn generate<R: Runtime>(
             continue;
         }
 
-        let event_stream = is_event_stream(&resp.head.headers);
+        let content_type = resp.head.get(&header::CONTENT_TYPE);
+        let event_stream = is_event_stream(content_type.as_ref());
         // Hold the response head until the upstream's first byte: a stream that dies before
         // it fails over like any other failure, and the client never sees a broken stream.
         let mut first = None;
@@ -542,7 +543,6 @@ async fn generate<R: Runtime>(
             _ => {}
         }
 
-        let content_type = resp.head.headers.get(header::CONTENT_TYPE).cloned();
         let body = match resp.collect(limit).await {
             Ok(b) => b,
             Err(e) => {
@@ -998,8 +998,8 @@ fn upstream_error(e: UpstreamError) -> Error {
     Error::new(kind, e.to_string())
 }
 
-fn is_event_stream(h: &http::HeaderMap) -> bool {
-    h.get(header::CONTENT_TYPE)
+fn is_event_stream(content_type: Option<&HeaderValue>) -> bool {
+    content_type
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
 }

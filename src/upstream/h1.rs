@@ -5,6 +5,8 @@
 
 use std::future::Future;
 use std::io;
+use std::mem::MaybeUninit;
+use std::ops::Range;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -151,12 +153,83 @@ pub fn encode_request(
 
 /// A response head and how its body is framed.
 pub struct Head {
-    /// Status, version and headers.
-    pub parts: http::response::Parts,
+    /// Status, version and header fields.
+    pub head: ResponseHead,
     /// How the body ends.
     pub framing: Framing,
     /// Whether the connection may carry another request once the body is read.
     pub keep_alive: bool,
+}
+
+/// A response head as it arrived: status, version, and the header fields as spans of the head's
+/// own bytes. A proxied answer is read for one or two headers, so no `HeaderMap` is built
+/// unless one is asked for ([`ResponseHead::headers`]); values share the head's storage.
+#[derive(Clone, Debug)]
+pub struct ResponseHead {
+    /// The status code.
+    pub status: StatusCode,
+    /// HTTP/1.0 or HTTP/1.1.
+    pub version: Version,
+    raw: Bytes,
+    /// Name and value of each field, in order, as ranges of `raw`.
+    fields: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl ResponseHead {
+    /// A head with no header fields.
+    pub fn new(status: StatusCode) -> Self {
+        ResponseHead {
+            status,
+            version: Version::HTTP_11,
+            raw: Bytes::new(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// The raw values of header `name` (lower-case), in order.
+    fn raw_values<'a>(&'a self, name: &'a str) -> impl DoubleEndedIterator<Item = &'a [u8]> + 'a {
+        self.fields.iter().filter_map(move |(n, v)| {
+            let field = self.raw.get(n.clone())?;
+            field
+                .eq_ignore_ascii_case(name.as_bytes())
+                .then(|| self.raw.get(v.clone()).unwrap_or_default())
+        })
+    }
+
+    /// Whether header `name` is present.
+    pub fn contains(&self, name: &HeaderName) -> bool {
+        self.raw_values(name.as_str()).next().is_some()
+    }
+
+    /// The first value of header `name`.
+    pub fn get(&self, name: &HeaderName) -> Option<HeaderValue> {
+        self.raw_values(name.as_str())
+            .next()
+            .and_then(|v| self.value(v))
+    }
+
+    /// Every header field as a map.
+    pub fn headers(&self) -> HeaderMap {
+        let mut map = HeaderMap::with_capacity(self.fields.len());
+        for (n, v) in &self.fields {
+            let name = self.raw.get(n.clone()).unwrap_or_default();
+            let value = self.raw.get(v.clone()).unwrap_or_default();
+            if let (Ok(name), Some(value)) = (HeaderName::from_bytes(name), self.value(value)) {
+                map.append(name, value);
+            }
+        }
+        map
+    }
+
+    /// `part` (a slice of `raw`, or empty) as a header value sharing `raw`'s storage.
+    fn value(&self, part: &[u8]) -> Option<HeaderValue> {
+        let bytes = if part.is_empty() {
+            Bytes::new()
+        } else {
+            self.raw.slice_ref(part)
+        };
+        HeaderValue::from_maybe_shared(bytes).ok()
+    }
 }
 
 /// A failed exchange, and whether it may be retried on another connection: only when the
@@ -215,9 +288,11 @@ async fn read_head<S: Io>(conn: &mut Conn<S>, head_request: bool) -> Result<Head
 /// interim heads before it; `None` while it is incomplete.
 fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, Error> {
     loop {
-        let mut slots = [httparse::EMPTY_HEADER; HEADER_SLOTS];
-        let mut res = httparse::Response::new(&mut slots);
-        let len = match res.parse(buf) {
+        let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_SLOTS];
+        let mut res = httparse::Response::new(&mut []);
+        let len = match httparse::ParserConfig::default()
+            .parse_response_with_uninit_headers(&mut res, buf, &mut slots)
+        {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => {
@@ -245,39 +320,32 @@ fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, Er
         };
         // Header positions, so the values can share the head's bytes once it is split off.
         let base = buf.as_ptr() as usize;
-        let mut spans = [((0, 0), (0, 0)); HEADER_SLOTS];
-        let count = res.headers.len();
-        for (span, h) in spans.iter_mut().zip(res.headers.iter()) {
-            *span = (span_of(base, h.name.as_bytes()), span_of(base, h.value));
+        let mut fields = Vec::with_capacity(res.headers.len());
+        for h in res.headers.iter() {
+            if !h
+                .value
+                .iter()
+                .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+            {
+                return Err(Error::Malformed("invalid header value"));
+            }
+            fields.push((span_of(base, h.name.as_bytes()), span_of(base, h.value)));
         }
-        let head = buf.split_to(len).freeze();
-        let mut headers = HeaderMap::with_capacity(count);
-        for &((name_start, name_end), (value_start, value_end)) in spans.iter().take(count) {
-            let raw = head.get(name_start..name_end).unwrap_or_default();
-            let name =
-                HeaderName::from_bytes(raw).map_err(|_| Error::Malformed("invalid header name"))?;
-            let value = match head.get(value_start..value_end) {
-                Some(_) => head.slice(value_start..value_end),
-                None => Bytes::new(),
-            };
-            let value = HeaderValue::from_maybe_shared(value)
-                .map_err(|_| Error::Malformed("invalid header value"))?;
-            headers.append(name, value);
-        }
-        let framing = Framing::of(status, head_request, &headers)?;
+        let head = ResponseHead {
+            status,
+            version,
+            raw: buf.split_to(len).freeze(),
+            fields,
+        };
+        let framing = Framing::of(status, head_request, &head)?;
         // Both framings at once: chunked wins, but the connection is not trusted afterwards.
-        let ambiguous =
-            headers.contains_key(TRANSFER_ENCODING) && headers.contains_key(CONTENT_LENGTH);
+        let ambiguous = head.contains(&TRANSFER_ENCODING) && head.contains(&CONTENT_LENGTH);
         let close = version != Version::HTTP_11
             || framing.is_eof()
             || ambiguous
-            || has_token(&headers, CONNECTION, "close");
-        let (mut parts, ()) = http::Response::new(()).into_parts();
-        parts.status = status;
-        parts.version = version;
-        parts.headers = headers;
+            || has_token(&head, &CONNECTION, "close");
         return Ok(Some(Head {
-            parts,
+            head,
             framing,
             keep_alive: !close,
         }));
@@ -286,18 +354,17 @@ fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, Er
 
 /// Where `part` (a slice of the buffer starting at address `base`) lies in it; empty when
 /// it is not inside (httparse may return a detached empty slice for an empty value).
-fn span_of(base: usize, part: &[u8]) -> (usize, usize) {
+fn span_of(base: usize, part: &[u8]) -> Range<usize> {
     match (part.as_ptr() as usize).checked_sub(base) {
-        Some(start) if !part.is_empty() => (start, start + part.len()),
-        _ => (0, 0),
+        Some(start) if !part.is_empty() => start..start + part.len(),
+        _ => 0..0,
     }
 }
 
 /// Whether a comma-separated header `name` lists `token` (case-insensitively).
-fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
-    headers.get_all(name).iter().any(|v| {
-        v.as_bytes()
-            .split(|&b| b == b',')
+fn has_token(head: &ResponseHead, name: &HeaderName, token: &str) -> bool {
+    head.raw_values(name.as_str()).any(|v| {
+        v.split(|&b| b == b',')
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
     })
 }
@@ -326,7 +393,7 @@ pub enum Step {
 
 impl Framing {
     /// The framing of a response to a request with `head_request` (a `HEAD` request).
-    fn of(status: StatusCode, head_request: bool, headers: &HeaderMap) -> Result<Framing, Error> {
+    fn of(status: StatusCode, head_request: bool, head: &ResponseHead) -> Result<Framing, Error> {
         if head_request
             || status.is_informational()
             || status == StatusCode::NO_CONTENT
@@ -334,11 +401,10 @@ impl Framing {
         {
             return Ok(Framing::Length(0));
         }
-        if headers.contains_key(TRANSFER_ENCODING) {
-            let last = headers
-                .get_all(TRANSFER_ENCODING)
-                .iter()
-                .filter_map(|v| v.as_bytes().rsplit(|&b| b == b',').next())
+        if head.contains(&TRANSFER_ENCODING) {
+            let last = head
+                .raw_values(TRANSFER_ENCODING.as_str())
+                .filter_map(|v| v.rsplit(|&b| b == b',').next())
                 .next_back()
                 .map(<[u8]>::trim_ascii);
             return Ok(match last {
@@ -347,8 +413,8 @@ impl Framing {
             });
         }
         let mut length = None;
-        for v in headers.get_all(CONTENT_LENGTH) {
-            for part in v.as_bytes().split(|&b| b == b',') {
+        for v in head.raw_values(CONTENT_LENGTH.as_str()) {
+            for part in v.split(|&b| b == b',') {
                 let n = parse_length(part.trim_ascii())
                     .ok_or(Error::Malformed("invalid content-length"))?;
                 if length.is_some_and(|l| l != n) {

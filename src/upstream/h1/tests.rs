@@ -84,7 +84,7 @@ async fn exchange_once(
     let status = resp.head.status.as_u16();
     let headers = resp
         .head
-        .headers
+        .headers()
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
         .collect();
@@ -273,6 +273,10 @@ fn malformed_responses_are_clean_errors() {
             "HTTP/1.1 200 OK\r\nContent-Len",
             "closed before the response head",
         ),
+        (
+            "HTTP/1.1 200 OK\r\nX-Bad: a\x7fb\r\nContent-Length: 0\r\n\r\n",
+            "invalid",
+        ),
     ] {
         let got = err(wire);
         assert!(got.contains(want), "{wire:?}: {got}");
@@ -395,4 +399,58 @@ fn requests_are_serialised_in_one_buffer() {
         out,
         b"POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 0\r\n\r\n"
     );
+}
+
+/// Parses one complete head from `wire`.
+fn head_of(wire: &str) -> ResponseHead {
+    let mut buf = BytesMut::from(wire.as_bytes());
+    match parse_head(&mut buf, false) {
+        Ok(Some(h)) => h.head,
+        Ok(None) => panic!("incomplete head: {wire:?}"),
+        Err(e) => panic!("{wire:?}: {e}"),
+    }
+}
+
+#[test]
+fn head_fields_are_read_without_a_header_map() {
+    let head = head_of(
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n\
+         retry-after: 7\r\nX-Empty:\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\
+         Content-Length: 0\r\n\r\n",
+    );
+    assert_eq!(head.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(head.version, Version::HTTP_11);
+    // Names match whatever their case on the wire.
+    assert_eq!(
+        head.get(&http::header::CONTENT_TYPE).unwrap(),
+        "application/json"
+    );
+    assert_eq!(head.get(&http::header::RETRY_AFTER).unwrap(), "7");
+    assert!(head.contains(&HeaderName::from_static("x-empty")));
+    assert_eq!(head.get(&HeaderName::from_static("x-empty")).unwrap(), "");
+    assert!(head.get(&http::header::ETAG).is_none());
+    assert!(!head.contains(&http::header::ETAG));
+    // The first of repeated fields; the map keeps them all, in order.
+    assert_eq!(head.get(&http::header::SET_COOKIE).unwrap(), "a=1");
+    let map = head.headers();
+    assert_eq!(map.len(), 6);
+    let cookies: Vec<_> = map.get_all(http::header::SET_COOKIE).iter().collect();
+    assert_eq!(cookies, ["a=1", "b=2"]);
+    assert_eq!(map["retry-after"], "7");
+    assert_eq!(map["x-empty"], "");
+}
+
+#[test]
+fn head_values_share_the_received_bytes() {
+    let mut buf =
+        BytesMut::from(&b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"[..]);
+    let start = buf.as_ptr() as usize;
+    let len = buf.len();
+    let head = match parse_head(&mut buf, false) {
+        Ok(Some(h)) => h.head,
+        _ => panic!("head expected"),
+    };
+    let v = head.get(&http::header::CONTENT_TYPE).unwrap();
+    let at = v.as_bytes().as_ptr() as usize;
+    assert!(at >= start && at < start + len, "value was copied");
 }
