@@ -59,32 +59,210 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    use crate::config::ApiKeyEntry;
+    use crate::error::Kind;
+
+    fn entry(base_url: &str, headers: &[(&str, &str)], keys: &[&str]) -> OpenAiCompatibility {
+        OpenAiCompatibility {
+            name: "or".into(),
+            base_url: base_url.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            api_key_entries: keys
+                .iter()
+                .map(|k| ApiKeyEntry {
+                    api_key: Secret::new(*k),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// The request for `entry` with its key number `key`, as the pipeline asks for it.
+    fn request(
+        entry: &OpenAiCompatibility,
+        key: Option<usize>,
+        stream: bool,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let key = key
+            .and_then(|k| entry.api_key_entries.get(k))
+            .map(|e| &e.api_key);
+        build_request(entry, key, Bytes::from_static(b"{}"), stream)
+    }
+
+    /// Every header in the order it goes on the wire: name, value, sensitive.
+    fn wire(req: &http::Request<Bytes>) -> Vec<(String, String, bool)> {
+        req.headers()
+            .iter()
+            .map(|(n, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (n.as_str().to_owned(), value, v.is_sensitive())
+            })
+            .collect()
+    }
+
+    fn headers(rows: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
+        rows.iter()
+            .map(|(n, v, s)| (n.to_string(), v.to_string(), *s))
+            .collect()
+    }
+
     #[test]
     fn builds_url_auth_and_entry_headers() {
-        let entry = OpenAiCompatibility {
-            name: "or".into(),
-            base_url: "https://openrouter.ai/api/v1/".into(),
-            headers: BTreeMap::from([
-                ("X-Title".to_string(), "cliproxy".to_string()),
-                ("user-agent".to_string(), "custom".to_string()),
-            ]),
-            ..Default::default()
-        };
-        let req = build_request(
-            &entry,
-            Some(&Secret::new("sk-up")),
-            Bytes::from_static(b"{}"),
-            true,
-        )
-        .unwrap();
+        let e = entry(
+            "https://openrouter.ai/api/v1/",
+            &[("X-Title", "cliproxy"), ("user-agent", "custom")],
+            &["sk-up", ""],
+        );
+        let req = request(&e, Some(0), true).unwrap();
+        assert_eq!(req.method(), http::Method::POST);
+        assert_eq!(req.version(), http::Version::HTTP_11);
         assert_eq!(req.uri(), "https://openrouter.ai/api/v1/chat/completions");
-        assert_eq!(req.headers()["authorization"], "Bearer sk-up");
-        assert!(req.headers()["authorization"].is_sensitive());
-        assert_eq!(req.headers()["accept"], "text/event-stream");
-        assert_eq!(req.headers()["x-title"], "cliproxy");
-        assert_eq!(req.headers()["user-agent"], "custom");
-        let req = build_request(&entry, None, Bytes::new(), false).unwrap();
-        assert!(req.headers().get("authorization").is_none());
+        assert_eq!(req.body(), &Bytes::from_static(b"{}"));
+        assert_eq!(
+            wire(&req),
+            headers(&[
+                ("content-type", "application/json", false),
+                ("accept", "text/event-stream", false),
+                ("user-agent", "custom", false),
+                ("authorization", "Bearer sk-up", true),
+                ("x-title", "cliproxy", false),
+            ])
+        );
+        let no_auth = headers(&[
+            ("content-type", "application/json", false),
+            ("accept", "application/json", false),
+            ("user-agent", "custom", false),
+            ("x-title", "cliproxy", false),
+        ]);
+        // No key, an empty key, or a key number past the list: no Authorization at all.
+        for key in [None, Some(1), Some(2)] {
+            let req = request(&e, key, false).unwrap();
+            assert_eq!(wire(&req), no_auth, "{key:?}");
+        }
+    }
+
+    #[test]
+    fn the_defaults_without_entry_headers() {
+        let e = entry("http://127.0.0.1:8080/v1", &[], &["k"]);
+        let req = request(&e, Some(0), false).unwrap();
+        assert_eq!(req.uri(), "http://127.0.0.1:8080/v1/chat/completions");
+        assert_eq!(
+            wire(&req),
+            headers(&[
+                ("content-type", "application/json", false),
+                ("accept", "application/json", false),
+                ("user-agent", USER_AGENT_VALUE, false),
+                ("authorization", "Bearer k", true),
+            ])
+        );
+    }
+
+    #[test]
+    fn entry_headers_override_authorization_and_user_agent() {
+        let e = entry(
+            "https://up.example/v1",
+            &[
+                ("Authorization", "Token other"),
+                ("Accept", "*/*"),
+                ("User-Agent", "mine"),
+            ],
+            &["sk-up"],
+        );
+        for key in [Some(0), None] {
+            let req = request(&e, key, true).unwrap();
+            // The entry's values take the gateway's places; its Authorization is not marked
+            // sensitive, and stands last even with no key of the gateway's before it.
+            let want = headers(&[
+                ("content-type", "application/json", false),
+                ("accept", "*/*", false),
+                ("user-agent", "mine", false),
+                ("authorization", "Token other", false),
+            ]);
+            assert_eq!(wire(&req), want, "{key:?}");
+        }
+    }
+
+    fn entry_error(e: Result<http::Request<Bytes>, Error>) -> (Kind, String) {
+        let e = e.unwrap_err();
+        (e.kind, e.message)
+    }
+
+    #[test]
+    fn a_bad_base_url_fails_every_request_of_the_entry() {
+        let want = (
+            Kind::Internal,
+            "openai-compatibility entry `or`: base-url does not form a valid URL".to_owned(),
+        );
+        for base in [
+            "http://exa mple.com/v1",
+            "http://[::1/v1",
+            "https://up\u{7f}.example",
+        ] {
+            // Checked before the key and the headers, which are bad too here.
+            let e = entry(base, &[("bad name", "v")], &["ok", "bad\nkey"]);
+            for key in [None, Some(0), Some(1)] {
+                assert_eq!(entry_error(request(&e, key, false)), want, "{base} {key:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_with_bad_characters_fails_only_its_own_requests() {
+        let e = entry(
+            "https://up.example",
+            &[],
+            &["ok", "sk-\r\nX-Evil: 1", "sk-\u{7f}"],
+        );
+        let want = (
+            Kind::Internal,
+            "openai-compatibility entry `or`: api-key contains characters not allowed in a header"
+                .to_owned(),
+        );
+        for key in [1, 2] {
+            let got = entry_error(request(&e, Some(key), false));
+            assert_eq!(got, want, "{key}");
+            assert!(!got.1.contains("sk-"));
+        }
+        assert_eq!(
+            request(&e, Some(0), false).unwrap().headers()["authorization"],
+            "Bearer ok"
+        );
+        assert!(request(&e, None, false).is_ok());
+    }
+
+    #[test]
+    fn an_invalid_entry_header_fails_every_request_of_the_entry() {
+        let want = (
+            Kind::Internal,
+            "openai-compatibility entry `or`: headers contain an invalid name or value".to_owned(),
+        );
+        for (name, value) in [
+            ("bad name", "v"),
+            ("", "v"),
+            ("x-ok", "a\r\nb"),
+            ("x-ok", "\u{7f}"),
+        ] {
+            // Checked after the key: a bad key is reported first.
+            let e = entry(
+                "https://up.example",
+                &[("x-fine", "1"), (name, value)],
+                &["ok", "bad\nkey"],
+            );
+            for key in [None, Some(0)] {
+                assert_eq!(
+                    entry_error(request(&e, key, false)),
+                    want,
+                    "{name:?} {key:?}"
+                );
+            }
+            assert!(entry_error(request(&e, Some(1), false))
+                .1
+                .contains("api-key"));
+        }
     }
 
     mod classification {
