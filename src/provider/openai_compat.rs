@@ -2,11 +2,13 @@
 //! `POST {base-url}/chat/completions` with `Authorization: Bearer <entry key>`, and what their
 //! error answers mean for routing.
 
-use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, USER_AGENT};
-use http::{HeaderMap, StatusCode};
+use std::fmt;
 
-use crate::config::{OpenAiCompatibility, Secret};
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
+use http::{HeaderMap, Method, StatusCode, Uri};
+
+use crate::config::OpenAiCompatibility;
 use crate::error::Error;
 use crate::route::{self, Outcome};
 
@@ -14,34 +16,95 @@ use crate::route::{self, Outcome};
 /// their allow-lists on it, so we keep it.
 pub const USER_AGENT_VALUE: &str = "cli-proxy-openai-compat";
 
-/// Builds the upstream chat-completions request. The client's key is never forwarded: only
-/// the entry's own key. Entry `headers` are applied last and may override anything.
+/// What an entry's requests need that depends only on the config, parsed and validated once
+/// per snapshot: the chat-completions URL, the entry's `headers`, and the `Authorization`
+/// value of each key. A part the config gets wrong keeps the error its requests fail with,
+/// so a bad entry (or key) fails only its own requests. `Debug` shows no key and no header
+/// value.
+pub struct Prebuilt {
+    /// `{base-url}/chat/completions`.
+    uri: Result<Uri, Error>,
+    /// The entry's `headers`, in config order.
+    headers: Result<Vec<(HeaderName, HeaderValue)>, Error>,
+    /// `Bearer <key>` (sensitive) per `api-key-entries` entry; `None` for an empty key.
+    keys: Vec<Result<Option<HeaderValue>, Error>>,
+}
+
+impl Prebuilt {
+    /// Parses and validates what requests to `entry` need.
+    pub fn new(entry: &OpenAiCompatibility) -> Prebuilt {
+        let who = Named(&entry.name);
+        let url = format!("{}/chat/completions", entry.base_url.trim_end_matches('/'));
+        let keys = entry.api_key_entries.iter().map(|e| {
+            let key = e.api_key.expose();
+            if key.is_empty() {
+                return Ok(None);
+            }
+            super::secret_header(&format!("Bearer {key}"), &who).map(Some)
+        });
+        Prebuilt {
+            uri: Uri::try_from(url).map_err(|_| super::bad_entry(&who, super::BAD_URL)),
+            headers: entry
+                .headers
+                .iter()
+                .map(|(name, value)| super::header(name, value, &who))
+                .collect(),
+            keys: keys.collect(),
+        }
+    }
+}
+
+impl fmt::Debug for Prebuilt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = |h: &Vec<(HeaderName, HeaderValue)>| -> Vec<HeaderName> {
+            h.iter().map(|(n, _)| n.clone()).collect()
+        };
+        f.debug_struct("Prebuilt")
+            .field("uri", &self.uri)
+            .field("headers", &self.headers.as_ref().map(names))
+            .field("keys", &self.keys.len())
+            .finish()
+    }
+}
+
+/// Builds the upstream chat-completions request with the entry's key number `key` (none, or
+/// an empty key: no `Authorization`). The client's key is never forwarded: only the entry's
+/// own. Entry `headers` are applied last and may override anything. Fails as the entry's
+/// config does: a bad `base-url`, then a bad key, then bad `headers`.
 pub fn build_request(
-    entry: &OpenAiCompatibility,
-    key: Option<&Secret>,
+    entry: &Prebuilt,
+    key: Option<usize>,
     body: Bytes,
     stream: bool,
 ) -> Result<http::Request<Bytes>, Error> {
-    let who = Named(&entry.name);
-    let url = format!("{}/chat/completions", entry.base_url.trim_end_matches('/'));
-    let mut req = super::json_post(&url, body, stream, &who)?;
-    let h = req.headers_mut();
+    let uri = entry.uri.as_ref().map_err(Error::clone)?;
+    let auth = match key.and_then(|k| entry.keys.get(k)) {
+        Some(Err(e)) => return Err(e.clone()),
+        Some(Ok(auth)) => auth.as_ref(),
+        None => None,
+    };
+    let extra = entry.headers.as_ref().map_err(Error::clone)?;
+    let mut h = HeaderMap::with_capacity(4 + extra.len());
+    super::json_headers(&mut h, stream);
     h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-    if let Some(key) = key.filter(|k| !k.expose().is_empty()) {
-        h.insert(
-            AUTHORIZATION,
-            super::secret_header(&format!("Bearer {}", key.expose()), &who)?,
-        );
+    if let Some(auth) = auth {
+        h.insert(AUTHORIZATION, auth.clone());
     }
-    super::apply_headers(h, &entry.headers, &who)?;
+    for (name, value) in extra {
+        h.insert(name.clone(), value.clone());
+    }
+    let mut req = http::Request::new(body);
+    *req.method_mut() = Method::POST;
+    *req.uri_mut() = uri.clone();
+    *req.headers_mut() = h;
     Ok(req)
 }
 
 /// Names the entry in an error message; formatted only when an error needs it.
 struct Named<'a>(&'a str);
 
-impl std::fmt::Display for Named<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "openai-compatibility entry `{}`", self.0)
     }
 }
@@ -59,7 +122,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    use crate::config::ApiKeyEntry;
+    use crate::config::{ApiKeyEntry, Secret};
     use crate::error::Kind;
 
     fn entry(base_url: &str, headers: &[(&str, &str)], keys: &[&str]) -> OpenAiCompatibility {
@@ -87,10 +150,12 @@ mod tests {
         key: Option<usize>,
         stream: bool,
     ) -> Result<http::Request<Bytes>, Error> {
-        let key = key
-            .and_then(|k| entry.api_key_entries.get(k))
-            .map(|e| &e.api_key);
-        build_request(entry, key, Bytes::from_static(b"{}"), stream)
+        build_request(
+            &Prebuilt::new(entry),
+            key,
+            Bytes::from_static(b"{}"),
+            stream,
+        )
     }
 
     /// Every header in the order it goes on the wire: name, value, sensitive.
@@ -262,6 +327,43 @@ mod tests {
             assert!(entry_error(request(&e, Some(1), false))
                 .1
                 .contains("api-key"));
+        }
+    }
+
+    #[test]
+    fn one_prebuilt_entry_serves_many_requests_alike() {
+        let e = entry("https://up.example/v1", &[("x-team", "a")], &["k0", "k1"]);
+        let built = Prebuilt::new(&e);
+        for round in 0..3 {
+            for key in [Some(0), Some(1), None] {
+                let body = Bytes::from(format!("{{\"n\":{round}}}"));
+                let req = build_request(&built, key, body.clone(), round == 1).unwrap();
+                assert_eq!(req.uri(), "https://up.example/v1/chat/completions");
+                assert_eq!(req.body(), &body);
+                assert_eq!(
+                    req.headers()
+                        .get("authorization")
+                        .map(|v| v.to_str().unwrap()),
+                    key.map(|k| format!("Bearer k{k}")).as_deref(),
+                );
+                assert_eq!(req.headers()["x-team"], "a");
+            }
+        }
+    }
+
+    #[test]
+    fn debug_shows_no_key_and_no_header_value() {
+        for base in ["https://up.example", "http://bad url"] {
+            let e = entry(
+                base,
+                &[("x-api-key", "hdr-secret-1")],
+                &["sk-secret-2", "", "sk-\nsecret-3"],
+            );
+            let shown = format!("{:?}", Prebuilt::new(&e));
+            assert!(shown.contains("x-api-key"), "{shown}");
+            for secret in ["hdr-secret-1", "secret-2", "secret-3", "Bearer"] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
         }
     }
 
