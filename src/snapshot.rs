@@ -99,25 +99,15 @@ pub fn shared_with(config: Config, accounts: Arc<Accounts>) -> Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ApiKeyEntry, ModelAlias, OpenAiCompatibility, Secret};
+    use crate::config::OpenAiCompatibility;
+    use crate::route::fixtures::compat;
     use bytes::Bytes;
 
-    fn entry(name: &str, base_url: &str, keys: &[&str]) -> OpenAiCompatibility {
+    /// Entry `name` at `base_url` with keys `k0`, `k1`, ... and one model.
+    fn entry(name: &str, base_url: &str, keys: usize) -> OpenAiCompatibility {
         OpenAiCompatibility {
-            name: name.into(),
             base_url: base_url.into(),
-            api_key_entries: keys
-                .iter()
-                .map(|k| ApiKeyEntry {
-                    api_key: Secret::new(*k),
-                    ..Default::default()
-                })
-                .collect(),
-            models: vec![ModelAlias {
-                name: format!("{name}-model"),
-                ..Default::default()
-            }],
-            ..Default::default()
+            ..compat(name, "", keys, &[(name, "")])
         }
     }
 
@@ -156,26 +146,26 @@ mod tests {
 
     #[test]
     fn openai_compat_requests_follow_each_snapshots_own_config() {
-        let first = Snapshot::build(config(vec![entry("a", "http://a.example/v1/", &["ka"])]));
+        let first = Snapshot::build(config(vec![entry("a", "http://a.example/v1/", 1)]));
         assert_eq!(
             requests(&first),
             [row(
                 "http://a.example/v1/chat/completions",
-                Some("Bearer ka")
+                Some("Bearer k0")
             )]
         );
         let second = Snapshot::build(config(vec![
-            entry("b", "http://b.example", &["kb0", "kb1"]),
-            entry("c", "http://c.example/api", &[]),
-            entry("d", "http://bad host", &["kd"]),
+            entry("b", "http://b.example", 2),
+            entry("c", "http://c.example/api", 0),
+            entry("d", "http://bad host", 1),
         ]));
         assert_eq!(second.openai_compat.len(), 3);
         let bad = "openai-compatibility entry `d`: base-url does not form a valid URL";
         assert_eq!(
             requests(&second),
             [
-                row("http://b.example/chat/completions", Some("Bearer kb0")),
-                row("http://b.example/chat/completions", Some("Bearer kb1")),
+                row("http://b.example/chat/completions", Some("Bearer k0")),
+                row("http://b.example/chat/completions", Some("Bearer k1")),
                 row("http://c.example/api/chat/completions", None),
                 row(bad, None),
             ]
@@ -185,7 +175,7 @@ mod tests {
             requests(&first),
             [row(
                 "http://a.example/v1/chat/completions",
-                Some("Bearer ka")
+                Some("Bearer k0")
             )]
         );
         assert!(Snapshot::build(Config::default()).openai_compat.is_empty());
