@@ -17,6 +17,9 @@ use http::HeaderMap;
 
 use crate::error::{Error, Kind};
 
+/// Why a request to an entry whose `base-url` does not parse fails.
+const BAD_URL: &str = "base-url does not form a valid URL";
+
 /// A POST with a JSON body and the `Accept` a stream or a single answer needs.
 fn json_post(
     url: &str,
@@ -26,8 +29,13 @@ fn json_post(
 ) -> Result<http::Request<Bytes>, Error> {
     let mut req = http::Request::post(url)
         .body(body)
-        .map_err(|_| bad_entry(who, "base-url does not form a valid URL"))?;
-    let h = req.headers_mut();
+        .map_err(|_| bad_entry(who, BAD_URL))?;
+    json_headers(req.headers_mut(), stream);
+    Ok(req)
+}
+
+/// The `Content-Type` of a JSON body and the `Accept` a stream or a single answer needs.
+fn json_headers(h: &mut HeaderMap, stream: bool) {
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     h.insert(
         ACCEPT,
@@ -37,7 +45,6 @@ fn json_post(
             "application/json"
         }),
     );
-    Ok(req)
 }
 
 /// A JSON POST carrying a credential in header `auth` (marked sensitive), with the credential's
@@ -72,15 +79,22 @@ fn apply_headers(
     who: &dyn fmt::Display,
 ) -> Result<(), Error> {
     for (name, value) in extra {
-        let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) else {
-            return Err(bad_entry(who, "headers contain an invalid name or value"));
-        };
+        let (n, v) = header(name, value, who)?;
         h.insert(n, v);
     }
     Ok(())
+}
+
+/// One of an entry's `headers`, validated.
+fn header(
+    name: &str,
+    value: &str,
+    who: &dyn fmt::Display,
+) -> Result<(HeaderName, HeaderValue), Error> {
+    match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+        (Ok(n), Ok(v)) => Ok((n, v)),
+        _ => Err(bad_entry(who, "headers contain an invalid name or value")),
+    }
 }
 
 /// The configured base URL, or the provider's default, without a trailing slash.

@@ -24,6 +24,10 @@ pub use failover::{Exhausted, Failover, Policy, Step};
 pub use select::{pick, Cursors, Tried};
 pub use table::{FileCredential, Listed, Provider, Route, Slot, SlotId, Table};
 
+/// Config fixtures (`openai-compatibility` entries, `models:` lists) for tests across the crate.
+#[cfg(test)]
+pub(crate) use table::tests as fixtures;
+
 /// The model name that stands for "the newest model available now" ([`Table::auto`]), unless
 /// a configured model is itself called `auto`. A thinking suffix carries over: `auto(high)`.
 pub const AUTO: &str = "auto";

@@ -704,13 +704,10 @@ fn upstream_request(
                 .openai_compatibility
                 .get(slot.entry)
                 .ok_or_else(missing)?;
-            let key = slot
-                .key
-                .and_then(|k| entry.api_key_entries.get(k))
-                .map(|e| &e.api_key);
+            let prebuilt = snap.openai_compat.get(slot.entry).ok_or_else(missing)?;
             let proxy = proxy_for(snap, entry, slot.key)?;
             Ok((
-                openai_compat::build_request(entry, key, body, upstream_stream)?,
+                openai_compat::build_request(prebuilt, slot.key, body, upstream_stream)?,
                 proxy,
             ))
         }
