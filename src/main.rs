@@ -123,25 +123,40 @@ impl LogSink {
     }
 }
 
-/// One log record's writer: holds the buffer's lock while the record is formatted.
-struct SinkWriter<'a>(std::sync::MutexGuard<'a, BufWriter<io::Stdout>>);
+/// One log record's writer: holds the buffer's lock while the record is written, or (after a
+/// worker panicked while logging) writes to stdout unbuffered.
+enum SinkWriter<'a> {
+    Buffered(std::sync::MutexGuard<'a, BufWriter<io::Stdout>>),
+    Direct(io::Stdout),
+}
 
 impl Write for SinkWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
+        match self {
+            SinkWriter::Buffered(g) => g.write(buf),
+            SinkWriter::Direct(out) => out.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            SinkWriter::Buffered(g) => g.write_all(buf),
+            SinkWriter::Direct(out) => out.write_all(buf),
+        }
     }
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        match self {
+            SinkWriter::Buffered(_) => Ok(()),
+            SinkWriter::Direct(out) => out.flush(),
+        }
     }
 }
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogSink {
-    type Writer = Box<dyn Write + 'a>;
+    type Writer = SinkWriter<'a>;
     fn make_writer(&'a self) -> Self::Writer {
         match self.0.lock() {
-            Ok(g) => Box::new(SinkWriter(g)),
-            // A worker panicked while logging: fall back to unbuffered stdout.
-            Err(_) => Box::new(io::stdout()),
+            Ok(g) => SinkWriter::Buffered(g),
+            Err(_) => SinkWriter::Direct(io::stdout()),
         }
     }
 }

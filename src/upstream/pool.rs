@@ -49,18 +49,16 @@ impl<C> Pool<C> {
         let list = idle.entry(key).or_default();
         // The list is oldest first: expired connections are closed here rather than
         // lingering until the next checkout.
+        let now = Instant::now();
         let expired = list
             .iter()
-            .take_while(|c| c.since.elapsed() > self.idle_timeout)
+            .take_while(|c| now.saturating_duration_since(c.since) > self.idle_timeout)
             .count();
         list.drain(..expired);
         if list.len() >= self.max_idle {
             list.remove(0);
         }
-        list.push(Idle {
-            conn,
-            since: Instant::now(),
-        });
+        list.push(Idle { conn, since: now });
     }
 
     /// Number of idle connections to `key` (for tests and diagnostics).
