@@ -349,6 +349,30 @@ impl Settings {
     }
 }
 
+/// A request for [`Client::send`]: an `http::Request`, or a POST whose header lines were
+/// serialised ahead of time (once per config snapshot, for credentials whose headers never
+/// change between requests).
+pub enum Outgoing {
+    /// Any request.
+    Request(http::Request<Bytes>),
+    /// `POST uri` with these header lines (`name: value\r\n` each; no `host`,
+    /// `content-length` or `transfer-encoding`) and `body`.
+    Post {
+        /// The absolute URI.
+        uri: http::Uri,
+        /// The serialised header lines.
+        lines: Bytes,
+        /// The request body.
+        body: Bytes,
+    },
+}
+
+impl From<http::Request<Bytes>> for Outgoing {
+    fn from(r: http::Request<Bytes>) -> Self {
+        Outgoing::Request(r)
+    }
+}
+
 /// A per-worker HTTP/1.1 client with keep-alive pooling.
 pub struct Client<R: Runtime> {
     rt: R,
@@ -380,12 +404,16 @@ impl<R: Runtime> Client<R> {
     /// before answering anything is replaced by a fresh one once.
     pub async fn send(
         &self,
-        req: http::Request<Bytes>,
+        req: impl Into<Outgoing>,
         proxy: Option<&Proxy>,
     ) -> Result<Response, UpstreamError> {
-        let target = self.targets.borrow_mut().get(req.uri(), proxy)?;
-        let (parts, body) = req.into_parts();
-        let path = match parts.uri.path_and_query().map(|p| p.as_str()) {
+        let req = req.into();
+        let (method, uri) = match &req {
+            Outgoing::Request(r) => (r.method(), r.uri()),
+            Outgoing::Post { uri, .. } => (&http::Method::POST, uri),
+        };
+        let target = self.targets.borrow_mut().get(uri, proxy)?;
+        let path = match uri.path_and_query().map(|p| p.as_str()) {
             Some(p) if p.starts_with('/') => Cow::Borrowed(p),
             Some(p) => Cow::Owned(format!("/{p}")),
             None => Cow::Borrowed("/"),
@@ -394,7 +422,17 @@ impl<R: Runtime> Client<R> {
             (true, 443) | (false, 80) if !target.host.contains(':') => Cow::Borrowed(&*target.host),
             _ => Cow::Owned(target.authority()),
         };
-        let head_request = parts.method == http::Method::HEAD;
+        let head_request = method == http::Method::HEAD;
+        let encode = |out: &mut Vec<u8>| match &req {
+            Outgoing::Request(r) => {
+                h1::encode_request(out, method, &path, &authority, r.headers(), r.body())
+            }
+            Outgoing::Post { lines, body, .. } => {
+                h1::encode_with_lines(out, method, &path, &authority, body, |out| {
+                    out.extend_from_slice(lines)
+                })
+            }
+        };
 
         let mut pooled = self.pool.checkout(&target.key);
         let mut request: Option<Vec<u8>> = None;
@@ -406,14 +444,7 @@ impl<R: Runtime> Client<R> {
             };
             let out = request.take().unwrap_or_else(|| {
                 let mut out = conn.take_request_buf();
-                h1::encode_request(
-                    &mut out,
-                    &parts.method,
-                    &path,
-                    &authority,
-                    &parts.headers,
-                    &body,
-                );
+                encode(&mut out);
                 out
             });
             let fut = h1::exchange(&mut conn, out, head_request);

@@ -11,6 +11,7 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 use crate::config::OpenAiCompatibility;
 use crate::error::Error;
 use crate::route::{self, Outcome};
+use crate::upstream::{h1, Outgoing};
 
 /// The `User-Agent` CLIProxyAPI sends to OpenAI-compatible upstreams; some providers key
 /// their allow-lists on it, so we keep it.
@@ -28,6 +29,9 @@ pub struct Prebuilt {
     headers: Result<Vec<(HeaderName, HeaderValue)>, Error>,
     /// `Bearer <key>` (sensitive) per `api-key-entries` entry; `None` for an empty key.
     keys: Vec<Result<Option<HeaderValue>, Error>>,
+    /// The serialised header lines of [`build_request`] per key (the last for no key), for a
+    /// single answer and for a stream.
+    lines: Vec<Result<[Bytes; 2], Error>>,
 }
 
 impl Prebuilt {
@@ -42,7 +46,7 @@ impl Prebuilt {
             }
             super::secret_header(&format!("Bearer {key}"), &who).map(Some)
         });
-        Prebuilt {
+        let mut built = Prebuilt {
             uri: Uri::try_from(url).map_err(|_| super::bad_entry(&who, super::BAD_URL)),
             headers: entry
                 .headers
@@ -50,6 +54,40 @@ impl Prebuilt {
                 .map(|(name, value)| super::header(name, value, &who))
                 .collect(),
             keys: keys.collect(),
+            lines: Vec::new(),
+        };
+        let keys = (0..built.keys.len()).map(Some).chain([None]);
+        built.lines = keys
+            .map(|key| {
+                let lines = |stream| -> Result<Bytes, Error> {
+                    let req = build_request(&built, key, Bytes::new(), stream)?;
+                    let mut out = Vec::new();
+                    h1::encode_header_lines(&mut out, req.headers());
+                    Ok(Bytes::from(out))
+                };
+                Ok([lines(false)?, lines(true)?])
+            })
+            .collect();
+        built
+    }
+
+    /// The request [`build_request`] gives, with its header lines serialised ahead of time.
+    pub fn post(&self, key: Option<usize>, body: Bytes, stream: bool) -> Result<Outgoing, Error> {
+        let at = key
+            .filter(|&k| k < self.keys.len())
+            .unwrap_or(self.keys.len());
+        let uri = self.uri.as_ref().map_err(Error::clone)?;
+        match self.lines.get(at) {
+            Some(Ok([single, streamed])) => Ok(Outgoing::Post {
+                uri: uri.clone(),
+                lines: if stream { streamed } else { single }.clone(),
+                body,
+            }),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(Error::new(
+                crate::error::Kind::Internal,
+                "routing table out of date",
+            )),
         }
     }
 }
@@ -347,6 +385,75 @@ mod tests {
                     key.map(|k| format!("Bearer k{k}")).as_deref(),
                 );
                 assert_eq!(req.headers()["x-team"], "a");
+            }
+        }
+    }
+
+    /// The wire bytes of a request as the upstream client writes it.
+    fn wire_bytes(req: Outgoing) -> Vec<u8> {
+        let mut out = Vec::new();
+        match req {
+            Outgoing::Request(r) => {
+                h1::encode_request(&mut out, r.method(), "/p", "h", r.headers(), r.body())
+            }
+            Outgoing::Post { lines, body, .. } => {
+                h1::encode_with_lines(&mut out, &Method::POST, "/p", "h", &body, |out| {
+                    out.extend_from_slice(&lines)
+                })
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn serialised_posts_are_the_built_requests_byte_for_byte() {
+        let entries = [
+            entry("https://up.example/v1/", &[], &["k0", "", "k2"]),
+            entry(
+                "http://127.0.0.1:9/v1",
+                &[("Authorization", "Bearer own"), ("X-Team", "a")],
+                &["k0"],
+            ),
+            entry("https://up.example", &[("accept", "*/*")], &[]),
+        ];
+        for e in &entries {
+            let built = Prebuilt::new(e);
+            for key in [None, Some(0), Some(1), Some(2), Some(7)] {
+                for stream in [false, true] {
+                    let body = Bytes::from_static(b"{\"model\":\"m\"}");
+                    let want = build_request(&built, key, body.clone(), stream).unwrap();
+                    let got = built.post(key, body, stream).unwrap();
+                    let Outgoing::Post { uri, .. } = &got else {
+                        panic!("not serialised ahead of time");
+                    };
+                    assert_eq!(uri, want.uri());
+                    assert_eq!(
+                        String::from_utf8(wire_bytes(got)).unwrap(),
+                        String::from_utf8(wire_bytes(Outgoing::Request(want))).unwrap(),
+                        "{key:?} {stream}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn serialised_posts_fail_as_the_built_requests_do() {
+        let cases = [
+            entry("http://bad url", &[], &["k0"]),
+            entry("https://up.example", &[], &["sk-\nbad"]),
+            entry("https://up.example", &[("bad name", "v")], &["k0"]),
+        ];
+        for e in &cases {
+            let built = Prebuilt::new(e);
+            for key in [None, Some(0)] {
+                let want = build_request(&built, key, Bytes::new(), false).map(|_| ());
+                let got = built.post(key, Bytes::new(), false).map(|_| ());
+                assert_eq!(
+                    got.map_err(|e| (e.kind, e.to_string())),
+                    want.map_err(|e| (e.kind, e.to_string())),
+                    "{key:?}"
+                );
             }
         }
     }

@@ -32,7 +32,7 @@ use crate::translate::passthrough::{self, ChatStream, ModelRewrite};
 use crate::translate::responses::ToolNames;
 use crate::translate::{self, count, payload, ClientApi, Lane, Reply};
 use crate::upstream::proxy::{self, Proxy};
-use crate::upstream::{self, Runtime, UpstreamError};
+use crate::upstream::{self, Outgoing, Runtime, UpstreamError};
 use token::{account_token, refresh_token, token_error};
 
 /// Everything one core needs to serve requests. Owned by that core only.
@@ -653,7 +653,7 @@ fn upstream_request(
     lane: Lane,
     ir_req: Option<&ir::Request>,
     token: Option<&Token>,
-) -> Result<(http::Request<Bytes>, Option<Proxy>), Error> {
+) -> Result<(Outgoing, Option<Proxy>), Error> {
     let cfg = &snap.config;
     let missing = || Error::new(Kind::Internal, "routing table out of date");
     let upstream_model = slot.upstream_model.as_str();
@@ -706,10 +706,7 @@ fn upstream_request(
                 .ok_or_else(missing)?;
             let prebuilt = snap.openai_compat.get(slot.entry).ok_or_else(missing)?;
             let proxy = proxy_for(snap, entry, slot.key)?;
-            Ok((
-                openai_compat::build_request(prebuilt, slot.key, body, upstream_stream)?,
-                proxy,
-            ))
+            Ok((prebuilt.post(slot.key, body, upstream_stream)?, proxy))
         }
         Provider::Claude => {
             let entry = cfg.claude_api_key.get(slot.entry).ok_or_else(missing)?;
@@ -726,7 +723,7 @@ fn upstream_request(
                 None
             };
             Ok((
-                provider::claude::build_request(entry, body, action, beta)?,
+                provider::claude::build_request(entry, body, action, beta)?.into(),
                 choose(&entry.proxy_url, &slot.label)?,
             ))
         }
@@ -734,7 +731,7 @@ fn upstream_request(
             let entry = cfg.gemini_api_key.get(slot.entry).ok_or_else(missing)?;
             let action = gemini_action(ask.count, upstream_stream);
             Ok((
-                provider::gemini::build_request(entry, upstream_model, body, action)?,
+                provider::gemini::build_request(entry, upstream_model, body, action)?.into(),
                 choose(&entry.proxy_url, &slot.label)?,
             ))
         }
@@ -742,7 +739,8 @@ fn upstream_request(
             let entry = cfg.vertex_api_key.get(slot.entry).ok_or_else(missing)?;
             let action = gemini_action(ask.count, upstream_stream);
             Ok((
-                provider::vertex::build_api_key_request(entry, upstream_model, body, action)?,
+                provider::vertex::build_api_key_request(entry, upstream_model, body, action)?
+                    .into(),
                 choose(&entry.proxy_url, &slot.label)?,
             ))
         }
@@ -764,7 +762,8 @@ fn upstream_request(
                     upstream_model,
                     body,
                     action,
-                )?,
+                )?
+                .into(),
                 choose(&file.common.proxy_url, &slot.label)?,
             ))
         }
@@ -775,7 +774,8 @@ fn upstream_request(
                     entry,
                     body,
                     ask.user_agent.as_ref().and_then(|v| v.to_str().ok()),
-                )?,
+                )?
+                .into(),
                 choose(&entry.proxy_url, &slot.label)?,
             ))
         }

@@ -123,6 +123,21 @@ pub fn encode_request(
     headers: &HeaderMap,
     body: &[u8],
 ) {
+    encode_with_lines(out, method, path, host, body, |out| {
+        encode_header_lines(out, headers)
+    });
+}
+
+/// As [`encode_request`], with the header lines written by `lines` (no `host`,
+/// `content-length` or `transfer-encoding` among them).
+pub fn encode_with_lines(
+    out: &mut Vec<u8>,
+    method: &Method,
+    path: &str,
+    host: &str,
+    body: &[u8],
+    lines: impl FnOnce(&mut Vec<u8>),
+) {
     out.reserve(256 + path.len() + body.len());
     out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
@@ -130,15 +145,7 @@ pub fn encode_request(
     out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
     out.extend_from_slice(host.as_bytes());
     out.extend_from_slice(b"\r\n");
-    for (name, value) in headers {
-        if name == HOST || name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-            continue;
-        }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+    lines(out);
     // Like hyper: a bodiless GET/HEAD/CONNECT says nothing about a body.
     let bodiless = body.is_empty()
         && (method == Method::GET || method == Method::HEAD || method == Method::CONNECT);
@@ -149,6 +156,20 @@ pub fn encode_request(
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
+}
+
+/// `name: value` lines for `headers` in their map order, leaving out `host`,
+/// `content-length` and `transfer-encoding` (the request's own framing replaces them).
+pub fn encode_header_lines(out: &mut Vec<u8>, headers: &HeaderMap) {
+    for (name, value) in headers {
+        if name == HOST || name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
 }
 
 /// A response head and how its body is framed.
