@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::fmt::{self, Write as _};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -82,9 +83,7 @@ impl Drop for RequestLog {
         if self.handed_off {
             return;
         }
-        // Tenths of a millisecond, rounded, written as `ms.t` by integer formatting (a float's
-        // `{:.1}` costs several times more on every request).
-        let tenths = (self.started.elapsed().as_micros() + 50) / 100;
+        let micros = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let t = self.tokens.unwrap_or_default();
         tracing::info!(
             target: "cliproxy::request",
@@ -92,13 +91,26 @@ impl Drop for RequestLog {
             path = self.path.as_str(),
             model = self.model.as_deref().unwrap_or("-"),
             status = self.status,
-            latency_ms = format_args!("{}.{}", tenths / 10, tenths % 10),
+            latency_ms = %Millis(micros),
             upstream = self.upstream.as_deref().unwrap_or("-"),
             input_tokens = t.input,
             output_tokens = t.output,
             error = self.error.unwrap_or("-"),
             stream = self.stream_end.unwrap_or("-"),
         );
+    }
+}
+
+/// Microseconds shown as milliseconds with one decimal, rounded (`0.3`), by integer
+/// formatting: a float's `{:.1}` costs several times more on every request.
+struct Millis(u64);
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tenths = self.0.saturating_add(50) / 100;
+        f.write_str(itoa::Buffer::new().format(tenths / 10))?;
+        f.write_char('.')?;
+        f.write_char(char::from(b'0' + (tenths % 10) as u8))
     }
 }
 
@@ -480,6 +492,26 @@ impl http_body::Body for Body {
             Inner::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Inner::Full(None) => SizeHint::with_exact(0),
             Inner::Chat(_) | Inner::Translate(_) | Inner::Raw(_) => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Millis;
+
+    #[test]
+    fn latency_is_milliseconds_with_one_rounded_decimal() {
+        for (micros, want) in [
+            (0, "0.0"),
+            (49, "0.0"),
+            (50, "0.1"),
+            (1_234, "1.2"),
+            (1_250, "1.3"),
+            (99_960, "100.0"),
+            (u64::MAX, "18446744073709551.6"),
+        ] {
+            assert_eq!(Millis(micros).to_string(), want, "{micros}");
         }
     }
 }
