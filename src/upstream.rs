@@ -251,6 +251,8 @@ struct Target {
     host: Rc<str>,
     port: u16,
     key: Rc<str>,
+    /// The `host` header: the host alone on the scheme's default port, else `host:port`.
+    host_header: Rc<str>,
 }
 
 /// Direct targets already seen by one worker, by scheme and authority: most requests go to a
@@ -306,12 +308,18 @@ impl Target {
             Some(p) => format!("{scheme}://{host}:{port} via {}", p.pool_key()),
         }
         .into();
-        Ok(Target {
+        let mut t = Target {
             https,
             host: host.into(),
             port,
             key,
-        })
+            host_header: Rc::from(""),
+        };
+        t.host_header = match (https, port) {
+            (true, 443) | (false, 80) if !host.contains(':') => Rc::clone(&t.host),
+            _ => t.authority().into(),
+        };
+        Ok(t)
     }
 
     /// `host:port` as written in a `CONNECT` request or an error message.
@@ -418,17 +426,14 @@ impl<R: Runtime> Client<R> {
             Some(p) => Cow::Owned(format!("/{p}")),
             None => Cow::Borrowed("/"),
         };
-        let authority = match (target.https, target.port) {
-            (true, 443) | (false, 80) if !target.host.contains(':') => Cow::Borrowed(&*target.host),
-            _ => Cow::Owned(target.authority()),
-        };
+        let authority = &*target.host_header;
         let head_request = method == http::Method::HEAD;
         let encode = |out: &mut Vec<u8>| match &req {
             Outgoing::Request(r) => {
-                h1::encode_request(out, method, &path, &authority, r.headers(), r.body())
+                h1::encode_request(out, method, &path, authority, r.headers(), r.body())
             }
             Outgoing::Post { lines, body, .. } => {
-                h1::encode_with_lines(out, method, &path, &authority, body, |out| {
+                h1::encode_with_lines(out, method, &path, authority, body, |out| {
                     out.extend_from_slice(lines)
                 })
             }
@@ -440,7 +445,9 @@ impl<R: Runtime> Client<R> {
             let fresh = pooled.is_none();
             let mut conn = match pooled.take() {
                 Some(c) => c,
-                None => self.connect(&target, proxy).await?,
+                // Boxed: dialling, proxy handshakes and TLS make a future of several KiB,
+                // which every request would otherwise carry (and copy) inside this one.
+                None => Box::pin(self.connect(&target, proxy)).await?,
             };
             let out = request.take().unwrap_or_else(|| {
                 let mut out = conn.take_request_buf();
@@ -768,6 +775,18 @@ mod tests {
         assert_eq!(t.authority(), "[::1]:8080");
         assert!(Target::from_uri(&"ftp://x/".parse().unwrap(), None).is_err());
         assert!(Target::from_uri(&"/relative".parse().unwrap(), None).is_err());
+        // The host header names the port unless it is the scheme's default.
+        for (uri, want) in [
+            ("https://api.example.com/v1/x", "api.example.com"),
+            ("http://h:80/", "h"),
+            ("http://127.0.0.1:9/v1", "127.0.0.1:9"),
+            ("https://h:80/", "h:80"),
+            ("http://[::1]:8080/", "[::1]:8080"),
+            ("http://[::1]/", "[::1]:80"),
+        ] {
+            let t = Target::from_uri(&uri.parse().unwrap(), None).unwrap();
+            assert_eq!(&*t.host_header, want, "{uri}");
+        }
     }
 
     #[test]

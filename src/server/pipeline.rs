@@ -240,9 +240,9 @@ async fn generate<R: Runtime>(
     // Shared, not copied: the URI and header values point into the request head's bytes.
     let uri = req.uri().clone();
     let path = uri.path();
-    let header = |name: &str| req.headers().get(name).cloned();
-    let beta = header("anthropic-beta");
-    let user_agent = header("user-agent");
+    const ANTHROPIC_BETA: header::HeaderName = header::HeaderName::from_static("anthropic-beta");
+    let beta = req.headers().get(ANTHROPIC_BETA).cloned();
+    let user_agent = req.headers().get(header::USER_AGENT).cloned();
     let gemini_stream = path.ends_with(":streamGenerateContent");
     let body = read_body(w, snap, req).await?;
     let mut ask = Ask {
@@ -270,7 +270,7 @@ async fn generate<R: Runtime>(
         }
         ClientApi::Chat if !count => {
             let chat = passthrough::inspect_chat(&body)?;
-            ask.model = chat.model.to_string();
+            ask.model = String::from(&*chat.model);
             ask.stream = chat.stream;
             ask.wants_usage = chat.wants_usage;
             ask.chat = Some(chat);
