@@ -62,6 +62,18 @@ fn chat_body(stream: bool) -> String {
     v.to_string()
 }
 
+/// A non-streaming chat request with the client key, on a new client connection.
+async fn send_chat(gw: &Gateway) -> std::io::Result<client::Response> {
+    client::send(
+        gw.addr(),
+        "POST",
+        "/v1/chat/completions",
+        &[AUTH, JSON_CT],
+        chat_body(false),
+    )
+    .await
+}
+
 fn json_mock() -> MockUpstream {
     MockUpstream::start(|_| Reply::Json {
         status: 200,
@@ -74,15 +86,7 @@ fn json_mock() -> MockUpstream {
 async fn non_streaming_uses_upstream_key_and_name_and_returns_the_alias() {
     let mock = json_mock();
     let gw = gateway_for(&mock, "");
-    let resp = client::send(
-        gw.addr(),
-        "POST",
-        "/v1/chat/completions",
-        &[AUTH, JSON_CT],
-        chat_body(false),
-    )
-    .await
-    .unwrap();
+    let resp = send_chat(&gw).await.unwrap();
     assert_eq!(resp.status, 200, "{}", resp.text());
     let v = resp.json();
     assert_eq!(v["model"], "gpt-4o");
@@ -321,15 +325,7 @@ async fn a_vanished_client_leaves_the_server_serving_others() {
         drop(resp);
     }
     assert!(mock.wait_for(Duration::from_secs(10), |m| m.aborted_streams() == 3));
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1/chat/completions",
-        &[AUTH, JSON_CT],
-        chat_body(false),
-    )
-    .await
-    .unwrap();
+    let r = send_chat(&gw).await.unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["model"], "gpt-4o");
 }
@@ -480,15 +476,7 @@ async fn upstream_error_status_and_body_pass_through() {
     }
     });
     let gw = gateway_for(&mock, "");
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1/chat/completions",
-        &[AUTH, JSON_CT],
-        chat_body(false),
-    )
-    .await
-    .unwrap();
+    let r = send_chat(&gw).await.unwrap();
     assert_eq!(r.status, 429);
     assert_eq!(r.json()["error"]["message"], "Rate limit reached");
 }
@@ -497,15 +485,7 @@ async fn upstream_error_status_and_body_pass_through() {
 async fn unreachable_upstream_is_502() {
     let mock = MockUpstream::start(|_| Reply::Close);
     let gw = gateway_for(&mock, "");
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1/chat/completions",
-        &[AUTH, JSON_CT],
-        chat_body(false),
-    )
-    .await
-    .unwrap();
+    let r = send_chat(&gw).await.unwrap();
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(r.json()["error"]["type"], "api_error");
 
@@ -537,15 +517,7 @@ async fn unreachable_upstream_is_502() {
 async fn upstream_that_never_answers_is_504() {
     let mock = MockUpstream::start(|_| Reply::Hang);
     let gw = gateway_for(&mock, "upstream:\n  response-header-timeout-seconds: 1\n");
-    let r = client::send(
-        gw.addr(),
-        "POST",
-        "/v1/chat/completions",
-        &[AUTH, JSON_CT],
-        chat_body(false),
-    )
-    .await
-    .unwrap();
+    let r = send_chat(&gw).await.unwrap();
     assert_eq!(r.status, 504, "{}", r.text());
     assert!(r.json()["error"]["message"]
         .as_str()
@@ -569,15 +541,7 @@ async fn head_timeout_counts_from_each_request_on_a_pooled_connection() {
         &mock,
         "workers: 1\nupstream:\n  response-header-timeout-seconds: 2\n",
     );
-    let send = || {
-        client::send(
-            gw.addr(),
-            "POST",
-            "/v1/chat/completions",
-            &[AUTH, JSON_CT],
-            chat_body(false),
-        )
-    };
+    let send = || send_chat(&gw);
     assert_eq!(send().await.unwrap().status, 200);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     // Answered 2.4 s after the first request began, 1.2 s after its own start.
@@ -800,15 +764,7 @@ async fn upstream_connections_are_reused() {
     let mock = json_mock();
     let gw = gateway_for(&mock, "workers: 1\n");
     for _ in 0..5 {
-        let r = client::send(
-            gw.addr(),
-            "POST",
-            "/v1/chat/completions",
-            &[AUTH, JSON_CT],
-            chat_body(false),
-        )
-        .await
-        .unwrap();
+        let r = send_chat(&gw).await.unwrap();
         assert_eq!(r.status, 200);
     }
     assert_eq!(mock.calls(), 5);
@@ -835,15 +791,7 @@ async fn a_pooled_connection_closed_by_the_upstream_is_retried_on_a_new_one() {
         },
     });
     let gw = gateway_for(&mock, "workers: 1\nrequest-retry: 0\n");
-    let send = || {
-        client::send(
-            gw.addr(),
-            "POST",
-            "/v1/chat/completions",
-            &[AUTH, JSON_CT],
-            chat_body(false),
-        )
-    };
+    let send = || send_chat(&gw);
     assert_eq!(send().await.unwrap().status, 200);
     // Call 1 closes the pooled connection; call 2 answers on a new one.
     assert_eq!(send().await.unwrap().status, 200);
