@@ -12,7 +12,6 @@ pub mod tls;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
@@ -20,6 +19,8 @@ use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
 
 use hyper::rt::Timer as _;
 
@@ -256,11 +257,12 @@ struct Target {
 }
 
 /// Direct targets already seen by one worker, by scheme and authority: most requests go to a
-/// handful of upstreams, and their host and pool key need not be rebuilt per request.
+/// handful of upstreams, and their host and pool key need not be rebuilt per request. The
+/// authorities come from the config, never from a client, so a fast non-keyed hash will do.
 #[derive(Default)]
 struct Targets {
-    http: HashMap<Box<str>, Target>,
-    https: HashMap<Box<str>, Target>,
+    http: FxHashMap<Box<str>, Target>,
+    https: FxHashMap<Box<str>, Target>,
 }
 
 impl Targets {

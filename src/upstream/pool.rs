@@ -2,18 +2,20 @@
 //! and proxy. Single-threaded (`Rc`/`RefCell`): each core has its own, so no lock is taken.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
 
 struct Idle<C> {
     conn: C,
     since: Instant,
 }
 
-/// Idle connections per upstream.
+/// Idle connections per upstream. Keys are upstream URLs from the config, never a client's
+/// words, so the map uses a fast non-keyed hash.
 pub struct Pool<C> {
-    idle: RefCell<HashMap<Rc<str>, Vec<Idle<C>>>>,
+    idle: RefCell<FxHashMap<Rc<str>, Vec<Idle<C>>>>,
     max_idle: usize,
     idle_timeout: Duration,
 }
@@ -22,7 +24,7 @@ impl<C> Pool<C> {
     /// A pool keeping at most `max_idle` idle connections per upstream for `idle_timeout`.
     pub fn new(max_idle: usize, idle_timeout: Duration) -> Self {
         Pool {
-            idle: RefCell::new(HashMap::new()),
+            idle: RefCell::new(FxHashMap::default()),
             max_idle,
             idle_timeout,
         }
