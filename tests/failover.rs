@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use support::gateway::Gateway;
 use support::{client, MockUpstream, Recorded, Reply};
 
-const COMPLETION: &str = include_str!("fixtures/openai/chat_completion.json");
+use support::CHAT_COMPLETION as COMPLETION;
 const STREAM: &str = include_str!("fixtures/openai/chat_stream.sse");
 const REQUEST: &str = include_str!("fixtures/openai/chat_request.json");
 

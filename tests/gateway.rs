@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use support::gateway::Gateway;
 use support::{client, MockUpstream, Reply};
 
-const COMPLETION: &str = include_str!("fixtures/openai/chat_completion.json");
+use support::CHAT_COMPLETION as COMPLETION;
 const STREAM: &str = include_str!("fixtures/openai/chat_stream.sse");
 const REQUEST: &str = include_str!("fixtures/openai/chat_request.json");
 
@@ -28,29 +28,6 @@ fn stream_frames() -> Vec<String> {
         .filter(|f| !f.trim().is_empty())
         .map(|f| format!("{f}\n\n"))
         .collect()
-}
-
-/// A gateway with one openai-compatibility entry `mock` serving alias `gpt-4o` as
-/// upstream `openai/gpt-4o`, plus `extra` YAML.
-fn gateway_for(mock: &MockUpstream, extra: &str) -> Gateway {
-    Gateway::start(&format!(
-        r#"
-api-keys: ["client-key"]
-openai-compatibility:
-  - name: mock
-    base-url: {base}/v1
-    api-key-entries:
-      - api-key: upstream-key
-    headers:
-      X-Entry: entry-header
-    models:
-      - name: openai/gpt-4o
-        alias: gpt-4o
-      - name: same-name
-{extra}
-"#,
-        base = mock.base_url()
-    ))
 }
 
 const AUTH: (&str, &str) = ("authorization", "Bearer client-key");
@@ -74,18 +51,10 @@ async fn send_chat(gw: &Gateway) -> std::io::Result<client::Response> {
     .await
 }
 
-fn json_mock() -> MockUpstream {
-    MockUpstream::start(|_| Reply::Json {
-        status: 200,
-        body: COMPLETION.to_string(),
-        headers: vec![],
-    })
-}
-
 #[tokio::test]
 async fn non_streaming_uses_upstream_key_and_name_and_returns_the_alias() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let resp = send_chat(&gw).await.unwrap();
     assert_eq!(resp.status, 200, "{}", resp.text());
     let v = resp.json();
@@ -113,8 +82,8 @@ async fn non_streaming_uses_upstream_key_and_name_and_returns_the_alias() {
 
 #[tokio::test]
 async fn every_client_key_location_is_accepted_and_bad_keys_get_401() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let body = chat_body(false);
     for headers in [
         vec![("x-api-key", "client-key")],
@@ -178,7 +147,7 @@ async fn streaming_arrives_complete_in_order_with_alias_and_done() {
         frames: stream_frames(),
         gap: Duration::from_millis(5),
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let resp = client::send(
         gw.addr(),
         "POST",
@@ -222,7 +191,7 @@ async fn a_client_that_asked_for_usage_gets_the_usage_chunk() {
         frames: stream_frames(),
         gap: Duration::ZERO,
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let mut v: Value = serde_json::from_str(&chat_body(true)).unwrap();
     v["stream_options"] = json!({"include_usage": true});
     let resp = client::send(
@@ -247,7 +216,7 @@ async fn same_name_models_are_forwarded_byte_for_byte() {
         frames: stream_frames(),
         gap: Duration::ZERO,
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let body = r#"{"model":"same-name","stream":true,"stream_options":{"include_usage":true},"messages":[]}"#;
     let resp = client::send(
         gw.addr(),
@@ -272,7 +241,7 @@ async fn frames_are_forwarded_before_the_upstream_finishes() {
         frames: stream_frames(),
         gap: Duration::from_secs(3),
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let mut resp = client::send_streaming(
         gw.addr(),
         "POST",
@@ -310,7 +279,7 @@ async fn a_vanished_client_leaves_the_server_serving_others() {
             }
         }
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     for _ in 0..3 {
         let mut resp = client::send_streaming(
             gw.addr(),
@@ -351,7 +320,7 @@ async fn two_hundred_concurrent_streams_each_get_their_own_answer() {
             gap: Duration::from_millis(20),
         }
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let addr = gw.addr();
     let mut tasks = Vec::new();
     for n in 0..200 {
@@ -380,8 +349,8 @@ async fn two_hundred_concurrent_streams_each_get_their_own_answer() {
 
 #[tokio::test]
 async fn unknown_model_is_404_and_never_sent_upstream() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let r = client::send(
         gw.addr(),
         "POST",
@@ -414,8 +383,8 @@ async fn unknown_model_is_404_and_never_sent_upstream() {
 
 #[tokio::test]
 async fn malformed_json_is_400_naming_the_problem() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     for (body, needle) in [
         (r#"{"model":"gpt-4o","messages":[}"#, "line 1 column"),
         (r#"{"messages":[]}"#, "`model`"),
@@ -446,8 +415,8 @@ async fn malformed_json_is_400_naming_the_problem() {
 
 #[tokio::test]
 async fn oversized_body_is_413() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "limits:\n  max-body-bytes: 1024\n");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "limits:\n  max-body-bytes: 1024\n");
     let big = format!(
         r#"{{"model":"gpt-4o","messages":[{{"role":"user","content":"{}"}}]}}"#,
         "x".repeat(4096)
@@ -475,7 +444,7 @@ async fn upstream_error_status_and_body_pass_through() {
         headers: vec![],
     }
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let r = send_chat(&gw).await.unwrap();
     assert_eq!(r.status, 429);
     assert_eq!(r.json()["error"]["message"], "Rate limit reached");
@@ -484,7 +453,7 @@ async fn upstream_error_status_and_body_pass_through() {
 #[tokio::test]
 async fn unreachable_upstream_is_502() {
     let mock = MockUpstream::start(|_| Reply::Close);
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let r = send_chat(&gw).await.unwrap();
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(r.json()["error"]["type"], "api_error");
@@ -516,7 +485,7 @@ async fn unreachable_upstream_is_502() {
 #[tokio::test]
 async fn upstream_that_never_answers_is_504() {
     let mock = MockUpstream::start(|_| Reply::Hang);
-    let gw = gateway_for(&mock, "upstream:\n  response-header-timeout-seconds: 1\n");
+    let gw = Gateway::openai_compat(&mock, "upstream:\n  response-header-timeout-seconds: 1\n");
     let r = send_chat(&gw).await.unwrap();
     assert_eq!(r.status, 504, "{}", r.text());
     assert!(r.json()["error"]["message"]
@@ -537,7 +506,7 @@ async fn head_timeout_counts_from_each_request_on_a_pooled_connection() {
             _ => Reply::Delay(Duration::from_millis(1200), Box::new(reply)),
         }
     });
-    let gw = gateway_for(
+    let gw = Gateway::openai_compat(
         &mock,
         "workers: 1\nupstream:\n  response-header-timeout-seconds: 2\n",
     );
@@ -557,7 +526,7 @@ async fn upstream_dropping_mid_stream_ends_with_an_in_band_error() {
         frames: frames.clone(),
         gap: Duration::ZERO,
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let r = client::send(
         gw.addr(),
         "POST",
@@ -576,8 +545,8 @@ async fn upstream_dropping_mid_stream_ends_with_an_in_band_error() {
 
 #[tokio::test]
 async fn slow_request_head_gets_408() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "limits:\n  head-read-timeout-seconds: 1\n");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "limits:\n  head-read-timeout-seconds: 1\n");
     let out = client::raw_exchange(
         gw.addr(),
         b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n",
@@ -596,8 +565,8 @@ async fn slow_request_head_gets_408() {
 
 #[tokio::test]
 async fn slow_request_body_gets_408() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "limits:\n  body-read-timeout-seconds: 1\n");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "limits:\n  body-read-timeout-seconds: 1\n");
     let head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer client-key\r\nContent-Length: 100\r\n\r\n{\"model\":";
     let out = client::raw_exchange(gw.addr(), head, Duration::from_secs(10))
         .await
@@ -609,8 +578,8 @@ async fn slow_request_body_gets_408() {
 
 #[tokio::test]
 async fn huge_headers_get_431() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "limits:\n  max-header-bytes: 8192\n");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "limits:\n  max-header-bytes: 8192\n");
     let big = "a".repeat(20_000);
     let r = client::send(gw.addr(), "GET", "/healthz", &[("x-big", big.as_str())], "").await;
     match r {
@@ -635,8 +604,8 @@ async fn huge_headers_get_431() {
 
 #[tokio::test]
 async fn models_health_root_and_preflight() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let r = client::send(gw.addr(), "GET", "/v1/models", &[AUTH], "")
         .await
         .unwrap();
@@ -761,8 +730,8 @@ openai-compatibility:
 
 #[tokio::test]
 async fn upstream_connections_are_reused() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "workers: 1\n");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "workers: 1\n");
     for _ in 0..5 {
         let r = send_chat(&gw).await.unwrap();
         assert_eq!(r.status, 200);
@@ -790,7 +759,7 @@ async fn a_pooled_connection_closed_by_the_upstream_is_retried_on_a_new_one() {
             headers: vec![],
         },
     });
-    let gw = gateway_for(&mock, "workers: 1\nrequest-retry: 0\n");
+    let gw = Gateway::openai_compat(&mock, "workers: 1\nrequest-retry: 0\n");
     let send = || send_chat(&gw);
     assert_eq!(send().await.unwrap().status, 200);
     // Call 1 closes the pooled connection; call 2 answers on a new one.
@@ -807,7 +776,7 @@ async fn graceful_shutdown_lets_a_stream_finish() {
         frames: stream_frames(),
         gap: Duration::from_millis(200),
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let mut resp = client::send_streaming(
         gw.addr(),
         "POST",
@@ -852,8 +821,8 @@ fn a_port_in_use_is_a_clear_startup_error() {
 
 #[tokio::test]
 async fn a_thinking_suffix_on_the_model_overrides_the_body() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let body = json!({"model": "gpt-4o(high)", "reasoning_effort": "low",
                       "messages": [{"role": "user", "content": "hi"}]});
     let r = client::send(

@@ -22,36 +22,10 @@ use support::{MockUpstream, Reply};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const COMPLETION: &str = include_str!("fixtures/openai/chat_completion.json");
+use support::CHAT_COMPLETION as COMPLETION;
 const CHAT: &str = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
 /// Long enough never to fire on a slow machine: a test that waits this long has failed.
 const PATIENCE: Duration = Duration::from_secs(20);
-
-fn gateway_for(mock: &MockUpstream, extra: &str) -> Gateway {
-    Gateway::start(&format!(
-        r#"
-api-keys: ["client-key"]
-openai-compatibility:
-  - name: mock
-    base-url: {base}/v1
-    api-key-entries:
-      - api-key: upstream-key
-    models:
-      - name: openai/gpt-4o
-        alias: gpt-4o
-{extra}
-"#,
-        base = mock.base_url()
-    ))
-}
-
-fn json_mock() -> MockUpstream {
-    MockUpstream::start(|_| Reply::Json {
-        status: 200,
-        body: COMPLETION.to_string(),
-        headers: vec![],
-    })
-}
 
 /// A `POST /v1/chat/completions` with a `Content-Length` body.
 fn chat_request(extra_headers: &str) -> String {
@@ -185,8 +159,8 @@ impl Conn {
 
 #[tokio::test]
 async fn pipelined_requests_are_answered_in_order_on_one_connection() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     let mut batch = String::from("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     batch.push_str(&chat_request(""));
@@ -210,8 +184,8 @@ async fn pipelined_requests_are_answered_in_order_on_one_connection() {
 
 #[tokio::test]
 async fn keep_alive_reuses_the_connection() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     for _ in 0..3 {
         c.send(chat_request("").as_bytes()).await;
@@ -229,8 +203,8 @@ async fn keep_alive_reuses_the_connection() {
 
 #[tokio::test]
 async fn a_head_arriving_in_pieces_is_served() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     let req = chat_request("");
     for piece in req.as_bytes().chunks(7) {
@@ -245,8 +219,8 @@ async fn a_head_arriving_in_pieces_is_served() {
 
 #[tokio::test]
 async fn connection_close_is_honoured() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     c.send(chat_request("Connection: close\r\n").as_bytes())
         .await;
@@ -258,8 +232,8 @@ async fn connection_close_is_honoured() {
 
 #[tokio::test]
 async fn a_chunked_request_body_is_read() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     // A fast-lane request first: hyper takes over mid-connection.
     c.healthz().await;
@@ -279,8 +253,8 @@ async fn a_chunked_request_body_is_read() {
 
 #[tokio::test]
 async fn expect_continue_is_answered() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     let head = format!(
         "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer client-key\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
@@ -296,8 +270,8 @@ async fn expect_continue_is_answered() {
 
 #[tokio::test]
 async fn http_1_0_is_answered_and_closed() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     c.send(b"GET /healthz HTTP/1.0\r\n\r\n").await;
     let r = c.response().await;
@@ -308,8 +282,8 @@ async fn http_1_0_is_answered_and_closed() {
 
 #[tokio::test]
 async fn head_requests_are_answered() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     c.send(b"HEAD /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
         .await;
@@ -335,8 +309,8 @@ async fn refused(gw: &Gateway, request: &[u8], status: u16) -> Value {
 
 #[tokio::test]
 async fn an_oversized_body_gets_413_in_the_path_shape_and_a_close() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "limits:\n  max-body-bytes: 1024\n");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "limits:\n  max-body-bytes: 1024\n");
     let req = b"POST /v1/messages HTTP/1.1\r\nAuthorization: Bearer client-key\r\nContent-Length: 5000\r\n\r\n{\"model\":";
     let v = refused(&gw, req, 413).await;
     assert_eq!(v["type"], "error", "Anthropic shape: {v}");
@@ -346,8 +320,8 @@ async fn an_oversized_body_gets_413_in_the_path_shape_and_a_close() {
 
 #[tokio::test]
 async fn a_slow_body_gets_408_in_the_path_shape_and_a_close() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "limits:\n  body-read-timeout-seconds: 1\n");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "limits:\n  body-read-timeout-seconds: 1\n");
     let req = b"POST /v1beta/models/gpt-4o:generateContent HTTP/1.1\r\nAuthorization: Bearer client-key\r\nContent-Length: 100\r\n\r\n{";
     let v = refused(&gw, req, 408).await;
     assert_eq!(v["error"]["code"], 408, "Gemini shape: {v}");
@@ -363,7 +337,7 @@ async fn a_streamed_response_is_chunked_frame_by_frame() {
             "[DONE]",
         ])
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let mut c = Conn::open(gw.addr()).await;
     let body = r#"{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
     let req = format!(
@@ -388,8 +362,8 @@ async fn a_streamed_response_is_chunked_frame_by_frame() {
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_quietly() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "limits:\n  idle-timeout-seconds: 1\n");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "limits:\n  idle-timeout-seconds: 1\n");
     let mut c = Conn::open(gw.addr()).await;
     c.healthz().await;
     assert!(c.closed().await, "closed without another byte");
@@ -399,8 +373,8 @@ async fn an_idle_keep_alive_connection_is_closed_quietly() {
 /// connection stays open and the time left is counted from the last request.
 #[tokio::test]
 async fn the_idle_timeout_counts_from_the_last_request() {
-    let mock = json_mock();
-    let gw = gateway_for(&mock, "limits:\n  idle-timeout-seconds: 2\n");
+    let mock = MockUpstream::chat_completion();
+    let gw = Gateway::openai_compat(&mock, "limits:\n  idle-timeout-seconds: 2\n");
     let mut c = Conn::open(gw.addr()).await;
     c.healthz().await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -423,7 +397,7 @@ async fn shutdown_finishes_the_request_in_flight_then_closes() {
             }),
         )
     });
-    let gw = gateway_for(&mock, "");
+    let gw = Gateway::openai_compat(&mock, "");
     let mut idle = Conn::open(gw.addr()).await;
     idle.healthz().await;
     let mut busy = Conn::open(gw.addr()).await;

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use support::gateway::Gateway;
 use support::{client, MockUpstream, Reply};
 
-const COMPLETION: &str = include_str!("fixtures/openai/chat_completion.json");
+use support::CHAT_COMPLETION as COMPLETION;
 
 #[tokio::test]
 async fn default_override_and_filter_reach_the_upstream() {

@@ -19,16 +19,8 @@ use support::gateway::Gateway;
 use support::proxy::Attempt;
 use support::{client, MockUpstream, Reply, TestProxy};
 
-const COMPLETION: &str = include_str!("fixtures/openai/chat_completion.json");
+use support::CHAT_COMPLETION as COMPLETION;
 const JSON_CT: (&str, &str) = ("content-type", "application/json");
-
-fn json_mock() -> MockUpstream {
-    MockUpstream::start(|_| Reply::Json {
-        status: 200,
-        body: COMPLETION.to_string(),
-        headers: vec![],
-    })
-}
 
 /// A gateway with one openai-compatibility entry at `base` serving `down` as `up`, its single
 /// key carrying `key_proxy` (empty = unset), plus top-level `extra` YAML.
@@ -89,7 +81,7 @@ fn dead_port() -> u16 {
 
 #[tokio::test]
 async fn global_http_proxy_carries_requests_and_the_tunnel_is_pooled() {
-    let mock = json_mock();
+    let mock = MockUpstream::chat_completion();
     let proxy = TestProxy::connect();
     // One worker, so both requests share one pool.
     let gw = gateway(
@@ -147,7 +139,7 @@ async fn streaming_goes_through_the_proxy() {
 
 #[tokio::test]
 async fn socks5_with_credentials_resolves_the_target_locally() {
-    let mock = json_mock();
+    let mock = MockUpstream::chat_completion();
     let proxy = TestProxy::socks5_with_auth("user", "p@ss:w");
     let base = format!("http://localhost:{}", mock.addr().port());
     let url = format!("socks5://user:p%40ss%3Aw@{}", proxy.addr());
@@ -168,7 +160,7 @@ async fn socks5_with_credentials_resolves_the_target_locally() {
 
 #[tokio::test]
 async fn socks5h_sends_the_host_name() {
-    let mock = json_mock();
+    let mock = MockUpstream::chat_completion();
     let proxy = TestProxy::socks5();
     let base = format!("http://localhost:{}", mock.addr().port());
     let gw = gateway(&base, "", &format!("proxy-url: socks5h://{}", proxy.addr()));
@@ -185,7 +177,7 @@ async fn socks5h_sends_the_host_name() {
 
 #[tokio::test]
 async fn key_direct_bypasses_the_global_proxy() {
-    let mock = json_mock();
+    let mock = MockUpstream::chat_completion();
     let proxy = TestProxy::connect();
     let global = format!("proxy-url: http://{}", proxy.addr());
     for direct in ["direct", "NONE"] {
@@ -199,7 +191,7 @@ async fn key_direct_bypasses_the_global_proxy() {
 
 #[tokio::test]
 async fn key_proxy_wins_over_the_global_proxy() {
-    let mock = json_mock();
+    let mock = MockUpstream::chat_completion();
     let global = TestProxy::connect();
     let own = TestProxy::socks5();
     let gw = gateway(
@@ -214,7 +206,7 @@ async fn key_proxy_wins_over_the_global_proxy() {
 
 #[tokio::test]
 async fn connect_proxy_credentials_are_sent_and_refusal_is_a_502() {
-    let mock = json_mock();
+    let mock = MockUpstream::chat_completion();
     let proxy = TestProxy::connect_with_auth("alice", "s3cret");
     let good = format!("http://alice:s3cret@{}", proxy.addr());
     let gw = gateway(&mock.base_url(), &good, "");
@@ -245,7 +237,7 @@ async fn connect_proxy_credentials_are_sent_and_refusal_is_a_502() {
 
 #[tokio::test]
 async fn socks5_refused_credentials_are_a_502() {
-    let mock = json_mock();
+    let mock = MockUpstream::chat_completion();
     let proxy = TestProxy::socks5_with_auth("user", "right");
     let gw = gateway(
         &mock.base_url(),
@@ -273,7 +265,7 @@ async fn socks5_refused_credentials_are_a_502() {
 
 #[tokio::test]
 async fn dead_proxy_is_a_502_naming_the_proxy() {
-    let mock = json_mock();
+    let mock = MockUpstream::chat_completion();
     let port = dead_port();
     for scheme in ["http", "https", "socks5", "socks5h"] {
         let gw = gateway(
@@ -314,7 +306,7 @@ async fn proxy_that_cannot_reach_the_target_is_a_502() {
 
 #[tokio::test]
 async fn silent_proxy_hits_the_connect_timeout() {
-    let mock = json_mock();
+    let mock = MockUpstream::chat_completion();
     let proxy = TestProxy::silent();
     let gw = gateway(
         &mock.base_url(),

@@ -9,6 +9,8 @@ use cliproxy::control::{self, Control};
 use cliproxy::server::{self, RuntimeKind};
 use cliproxy::snapshot;
 
+use super::MockUpstream;
+
 /// The runtime the integration suite runs on in this leg.
 pub fn test_runtime() -> RuntimeKind {
     match std::env::var("CLIPROXY_TEST_RUNTIME") {
@@ -28,6 +30,30 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// A gateway with one `openai-compatibility` entry at `mock` (key `upstream-key`, an
+    /// `X-Entry` header, `openai/gpt-4o` served as `gpt-4o` and `same-name` as itself), client
+    /// key `client-key`, plus top-level `extra` YAML.
+    pub fn openai_compat(mock: &MockUpstream, extra: &str) -> Gateway {
+        Self::start(&format!(
+            r#"
+api-keys: ["client-key"]
+openai-compatibility:
+  - name: mock
+    base-url: {base}/v1
+    api-key-entries:
+      - api-key: upstream-key
+    headers:
+      X-Entry: entry-header
+    models:
+      - name: openai/gpt-4o
+        alias: gpt-4o
+      - name: same-name
+{extra}
+"#,
+            base = mock.base_url()
+        ))
+    }
+
     /// Starts a gateway from YAML (host, port and the grace period are set by the harness).
     /// Without an `auth-dir` key no credential files are loaded (never the user's own).
     pub fn start(yaml: &str) -> Gateway {

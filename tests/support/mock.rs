@@ -163,6 +163,16 @@ pub struct MockUpstream {
 }
 
 impl MockUpstream {
+    /// A mock answering every request with OpenAI's documented `chat.completion` example
+    /// (`tests/fixtures/openai/chat_completion.json`).
+    pub fn chat_completion() -> MockUpstream {
+        Self::start(|_| Reply::Json {
+            status: 200,
+            body: super::CHAT_COMPLETION.to_string(),
+            headers: vec![],
+        })
+    }
+
     /// Starts a plain-HTTP mock on `127.0.0.1:0`. `handler` picks the reply for each request; it
     /// runs on the mock's runtime, so it must not block for long.
     pub fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> MockUpstream {

@@ -23,6 +23,9 @@ pub use client::{
 pub use mock::{MockUpstream, Recorded, Reply};
 pub use proxy::TestProxy;
 
+/// OpenAI's documented `chat.completion` example, as the mocks answer it.
+pub const CHAT_COMPLETION: &str = include_str!("../fixtures/openai/chat_completion.json");
+
 /// A fresh, empty directory under the system temp dir, unique to this process and call.
 pub fn tempdir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
