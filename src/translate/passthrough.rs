@@ -196,25 +196,18 @@ struct CompletionDetails {
 
 /// The strict scanner's reading of a `usage` object (see [`scan`]); `None` hands it to serde.
 fn fast_usage(raw: &str, u: &mut WireUsage) -> Option<()> {
-    let count = |s: &mut Scanner<'_>| s.opt_u64()?;
+    // A counter read once (bit `bit` of `seen`); `null` gives up, as serde would refuse it.
+    let counter = |seen: &mut u32, bit, s: &mut Scanner<'_>, slot: &mut u64| {
+        scan::once(seen, bit)?;
+        *slot = s.opt_u64()??;
+        Some(())
+    };
     let mut seen = 0;
     let mut s = Scanner::new(raw);
     s.object(|s, key| match key {
-        "prompt_tokens" => {
-            scan::once(&mut seen, 0)?;
-            u.prompt_tokens = count(s)?;
-            Some(())
-        }
-        "completion_tokens" => {
-            scan::once(&mut seen, 1)?;
-            u.completion_tokens = count(s)?;
-            Some(())
-        }
-        "total_tokens" => {
-            scan::once(&mut seen, 2)?;
-            u.total_tokens = count(s)?;
-            Some(())
-        }
+        "prompt_tokens" => counter(&mut seen, 0, s, &mut u.prompt_tokens),
+        "completion_tokens" => counter(&mut seen, 1, s, &mut u.completion_tokens),
+        "total_tokens" => counter(&mut seen, 2, s, &mut u.total_tokens),
         "prompt_tokens_details" => {
             scan::once(&mut seen, 3)?;
             u.prompt_tokens_details =
