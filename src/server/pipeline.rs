@@ -90,19 +90,35 @@ pub async fn handle<R: Runtime>(
     let guard = InFlight::new(conn);
     let snap = w.shared.load_full();
     let mut log = RequestLog::new(req.method().clone(), req.uri().path());
-    let mut resp = match dispatch(&w, &snap, req, &mut log).await {
+    let resp = match dispatch(&w, &snap, req, &mut log).await {
         Ok(r) => r,
         Err((fmt, e)) => {
             log.error = Some(e.label());
             error_response(fmt, &e)
         }
     };
+    let mut resp = finish(resp, &mut log);
+    resp.body_mut().attach(guard);
+    Ok(resp)
+}
+
+/// What every answer gets last: its status in the log line (unless a relay set it) and the
+/// CORS headers.
+fn finish(mut resp: Response<Body>, log: &mut RequestLog) -> Response<Body> {
     if log.status == 0 {
         log.status = resp.status().as_u16();
     }
     add_cors(resp.headers_mut());
-    resp.body_mut().attach(guard);
-    Ok(resp)
+    resp
+}
+
+/// The API error shape of a request to `path`: its endpoint's, or the path's family when no
+/// endpoint serves it.
+fn error_format(found: Result<Endpoint, NoEndpoint>, path: &str) -> Format {
+    match found {
+        Ok(ep) => route::format_of(ep, path),
+        Err(_) => Format::for_path(path),
+    }
 }
 
 mod token;
@@ -116,8 +132,9 @@ async fn dispatch<R: Runtime>(
     log: &mut RequestLog,
 ) -> Result<Response<Body>, Failure> {
     let path = req.uri().path();
-    let fmt = Format::for_path(path);
-    let ep = match route::endpoint(req.method(), path) {
+    let found = route::endpoint(req.method(), path);
+    let fmt = error_format(found, path);
+    let ep = match found {
         Ok(ep) => ep,
         Err(NoEndpoint::Path) => {
             let msg = format!("no route for {} {}", req.method(), path);
@@ -128,7 +145,6 @@ async fn dispatch<R: Runtime>(
             return Err((fmt, Error::new(Kind::MethodNotAllowed, msg)));
         }
     };
-    let fmt = route::format_of(ep, path);
     if ep.needs_auth() {
         let presented = auth::presented_key(req.headers(), req.uri().query());
         match snap.keys.check(presented) {
@@ -476,7 +492,7 @@ async fn generate<R: Runtime>(
         }
 
         let content_type = resp.head.get(&header::CONTENT_TYPE);
-        let event_stream = is_event_stream(content_type.as_ref());
+        let event_stream = is_event_stream(&content_type);
         // Hold the response head until the upstream's first byte: a stream that dies before
         // it fails over like any other failure, and the client never sees a broken stream.
         let mut first = None;
@@ -675,7 +691,7 @@ fn upstream_request(
             slot.provider.format(),
             upstream_model,
             ask.stream,
-            ask.beta.as_ref().and_then(|v| v.to_str().ok()),
+            text(&ask.beta),
         )?),
     };
     let original: &[u8] = if lane == Lane::Translated {
@@ -718,7 +734,7 @@ fn upstream_request(
                 }
             };
             let beta = if ask.client == ClientApi::Messages {
-                ask.beta.as_ref().and_then(|v| v.to_str().ok())
+                text(&ask.beta)
             } else {
                 None
             };
@@ -770,12 +786,7 @@ fn upstream_request(
         Provider::Codex => {
             let entry = cfg.codex_api_key.get(slot.entry).ok_or_else(missing)?;
             Ok((
-                provider::codex::build_request(
-                    entry,
-                    body,
-                    ask.user_agent.as_ref().and_then(|v| v.to_str().ok()),
-                )?
-                .into(),
+                provider::codex::build_request(entry, body, text(&ask.user_agent))?.into(),
                 choose(&entry.proxy_url, &slot.label)?,
             ))
         }
@@ -948,16 +959,10 @@ pub(crate) fn body_timeout(secs: u64) -> Error {
 /// The answer to a request refused before dispatch (its body too large or too slow), in the
 /// API error shape of its path, with CORS headers, and logged like any other request.
 pub(crate) fn refuse(method: &http::Method, path: &str, e: &Error) -> Response<Body> {
-    let fmt = match route::endpoint(method, path) {
-        Ok(ep) => route::format_of(ep, path),
-        Err(_) => Format::for_path(path),
-    };
+    let fmt = error_format(route::endpoint(method, path), path);
     let mut log = RequestLog::new(method.clone(), path);
     log.error = Some(e.label());
-    let mut resp = error_response(fmt, e);
-    log.status = resp.status().as_u16();
-    add_cors(resp.headers_mut());
-    resp
+    finish(error_response(fmt, e), &mut log)
 }
 
 /// The proxy for a request to `entry` with key `key` (REFERENCE §9.2): the key's own
@@ -995,10 +1000,13 @@ fn upstream_error(e: UpstreamError) -> Error {
     Error::new(kind, e.to_string())
 }
 
-fn is_event_stream(content_type: Option<&HeaderValue>) -> bool {
-    content_type
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
+/// A header value as text, when it is visible ASCII.
+fn text(v: &Option<HeaderValue>) -> Option<&str> {
+    v.as_ref().and_then(|v| v.to_str().ok())
+}
+
+fn is_event_stream(content_type: &Option<HeaderValue>) -> bool {
+    text(content_type).is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
 }
 
 fn json(status: StatusCode, body: Bytes) -> Response<Body> {
