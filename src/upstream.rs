@@ -310,27 +310,32 @@ impl Target {
             Some(p) => format!("{scheme}://{host}:{port} via {}", p.pool_key()),
         }
         .into();
-        let mut t = Target {
+        let host: Rc<str> = host.into();
+        let host_header = match (https, port) {
+            (true, 443) | (false, 80) if !host.contains(':') => Rc::clone(&host),
+            _ => authority(&host, port).into(),
+        };
+        Ok(Target {
             https,
-            host: host.into(),
+            host,
             port,
             key,
-            host_header: Rc::from(""),
-        };
-        t.host_header = match (https, port) {
-            (true, 443) | (false, 80) if !host.contains(':') => Rc::clone(&t.host),
-            _ => t.authority().into(),
-        };
-        Ok(t)
+            host_header,
+        })
     }
 
     /// `host:port` as written in a `CONNECT` request or an error message.
     fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        authority(&self.host, self.port)
+    }
+}
+
+/// `host:port`, with an IPv6 host in brackets.
+fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 
