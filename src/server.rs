@@ -1,8 +1,9 @@
 //! The I/O shell: one worker thread per core, each with its own `SO_REUSEPORT` listener and
 //! its own single-threaded runtime (monoio with io_uring or epoll, or tokio), serving HTTP/1.1
 //! with a hand-written loop over the runtime's native stream (`h1`), and with hyper for the
-//! requests that loop leaves alone. Everything above the socket is shared between the runtimes: the pipeline, the
-//! connection guard, the bodies. Graceful shutdown drains in-flight requests and streams.
+//! requests that loop leaves alone. Everything above the socket is shared between the
+//! runtimes: the pipeline, the connection guard, the bodies. Graceful shutdown drains in-flight
+//! requests and streams.
 
 pub mod body;
 pub mod conn;

@@ -302,11 +302,7 @@ async fn generate<R: Runtime>(
                 })?
                 .into_owned();
             ask.stream = !count && fields.bool(1).unwrap_or(false);
-            ask.wants_usage = fields
-                .raw(2)
-                .and_then(|raw| json::top_level(raw.as_bytes(), &["include_usage"]).ok())
-                .and_then(|f| f.bool(0))
-                .unwrap_or(false);
+            ask.wants_usage = passthrough::wants_usage(fields.raw(2));
         }
     }
     log.model = Some(ask.model.clone());

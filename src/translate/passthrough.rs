@@ -56,11 +56,7 @@ pub fn inspect_chat(body: &[u8]) -> Result<ChatRequest<'_>, Error> {
             .bool(STREAM)
             .ok_or_else(|| invalid_msg("`stream` must be a boolean"))?,
     };
-    let wants_usage = fields
-        .raw(STREAM_OPTIONS)
-        .and_then(|raw| json::top_level(raw.as_bytes(), &["include_usage"]).ok())
-        .and_then(|f| f.bool(0))
-        .unwrap_or(false);
+    let wants_usage = wants_usage(fields.raw(STREAM_OPTIONS));
     Ok(ChatRequest {
         body,
         fields,
@@ -68,6 +64,14 @@ pub fn inspect_chat(body: &[u8]) -> Result<ChatRequest<'_>, Error> {
         stream,
         wants_usage,
     })
+}
+
+/// Whether a request's raw `stream_options` asks for `include_usage: true`.
+pub fn wants_usage(stream_options: Option<&str>) -> bool {
+    stream_options
+        .and_then(|raw| json::top_level(raw.as_bytes(), &["include_usage"]).ok())
+        .and_then(|f| f.bool(0))
+        .unwrap_or(false)
 }
 
 impl ChatRequest<'_> {
