@@ -118,10 +118,7 @@ fn parse_head(buf: &[u8], max_head: usize, fields: &mut Vec<Field>) -> Parsed {
     let mut close = false;
     for h in req.headers.iter() {
         let (name, value) = (h.name.as_bytes(), h.value);
-        if !value
-            .iter()
-            .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-        {
+        if !upstream::h1::is_field_value(value) {
             return Parsed::Fallback;
         }
         if name.eq_ignore_ascii_case(b"content-length") {
@@ -135,7 +132,7 @@ fn parse_head(buf: &[u8], max_head: usize, fields: &mut Vec<Field>) -> Parsed {
         {
             return Parsed::Fallback;
         } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+            for token in upstream::h1::tokens(value) {
                 if token.eq_ignore_ascii_case(b"close") {
                     close = true;
                 } else if token.eq_ignore_ascii_case(b"upgrade") {

@@ -343,11 +343,7 @@ fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, Er
         let base = buf.as_ptr() as usize;
         let mut fields = Vec::with_capacity(res.headers.len());
         for h in res.headers.iter() {
-            if !h
-                .value
-                .iter()
-                .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-            {
+            if !is_field_value(h.value) {
                 return Err(Error::Malformed("invalid header value"));
             }
             fields.push((span_of(base, h.name.as_bytes()), span_of(base, h.value)));
@@ -384,10 +380,22 @@ fn span_of(base: usize, part: &[u8]) -> Range<usize> {
 
 /// Whether a comma-separated header `name` lists `token` (case-insensitively).
 fn has_token(head: &ResponseHead, name: &HeaderName, token: &str) -> bool {
-    head.raw_values(name.as_str()).any(|v| {
-        v.split(|&b| b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
-    })
+    head.raw_values(name.as_str())
+        .any(|v| tokens(v).any(|t| t.eq_ignore_ascii_case(token.as_bytes())))
+}
+
+/// The comma-separated tokens of a header value, trimmed. The client side (`server::h1`)
+/// reads `Connection` with it too.
+pub(crate) fn tokens(value: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
+    value.split(|&b| b == b',').map(<[u8]>::trim_ascii)
+}
+
+/// Whether a header value holds only what HTTP allows there (tab, visible ASCII, obs-text),
+/// the rule `HeaderValue` applies. The client side (`server::h1`) checks requests with it too.
+pub(crate) fn is_field_value(value: &[u8]) -> bool {
+    value
+        .iter()
+        .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
 /// How a response body ends (RFC 9112 §6.3).
@@ -425,9 +433,8 @@ impl Framing {
         if head.contains(&TRANSFER_ENCODING) {
             let last = head
                 .raw_values(TRANSFER_ENCODING.as_str())
-                .filter_map(|v| v.rsplit(|&b| b == b',').next())
-                .next_back()
-                .map(<[u8]>::trim_ascii);
+                .filter_map(|v| tokens(v).next_back())
+                .next_back();
             return Ok(match last {
                 Some(t) if t.eq_ignore_ascii_case(b"chunked") => Framing::Chunked(Chunked::new()),
                 _ => Framing::Eof,
@@ -435,9 +442,8 @@ impl Framing {
         }
         let mut length = None;
         for v in head.raw_values(CONTENT_LENGTH.as_str()) {
-            for part in v.split(|&b| b == b',') {
-                let n = parse_length(part.trim_ascii())
-                    .ok_or(Error::Malformed("invalid content-length"))?;
+            for part in tokens(v) {
+                let n = parse_length(part).ok_or(Error::Malformed("invalid content-length"))?;
                 if length.is_some_and(|l| l != n) {
                     return Err(Error::Malformed("conflicting content-length values"));
                 }
